@@ -16,8 +16,12 @@ public final class Pipelines {
 
   private Pipelines() {}
 
-  public static Iterable<String> names() {
+  public static java.util.Set<String> names() {
     return ALL.keySet();
+  }
+
+  public static boolean exists(String name) {
+    return ALL.containsKey(name);
   }
 
   /** Builds the named pipeline, validating its settings; unknown names list the valid ones. */

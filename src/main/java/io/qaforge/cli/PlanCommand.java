@@ -30,6 +30,7 @@ public final class PlanCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    PipelineName.check(spec.commandLine(), pipeline);
     Settings settings = options.load();
     var p = Pipelines.create(pipeline, settings);
     Plan plan = p.plan(Spark.open(settings, "plan " + pipeline));

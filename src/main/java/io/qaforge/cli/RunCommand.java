@@ -38,6 +38,7 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    PipelineName.check(spec.commandLine(), pipeline);
     Settings settings = options.load();
     Pipeline p = Pipelines.create(pipeline, settings); // validates settings before Spark starts
     Lake lake = Spark.open(settings, "run " + pipeline);

@@ -76,7 +76,8 @@ public final class Settings {
     }
     for (String set : sets) {
       Config layer = parseSet(set);
-      checkKeys(layer, reference, "--set " + set);
+      // values are never echoed in messages: a mistyped key may still carry a secret
+      checkKeys(layer, reference, "--set " + set.substring(0, set.indexOf('=')).trim());
       merged = layer.withFallback(merged);
       layers.add("--set " + set.substring(0, set.indexOf('=')));
     }
@@ -161,7 +162,7 @@ public final class Settings {
           .withValue(key, ConfigValueFactory.fromAnyRef(value, "--set " + key));
     } catch (ConfigException e) {
       throw new QaforgeException(
-          "Invalid --set " + set,
+          "Invalid --set " + key + "=...",
           e.getMessage(),
           "use a dotted key from reference.conf, e.g. --set ingest.dataset=triviaqa");
     }

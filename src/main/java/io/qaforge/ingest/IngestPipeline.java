@@ -61,21 +61,24 @@ public final class IngestPipeline implements io.qaforge.Pipeline {
       List.of("auto", "triviaqa-json", "hf-jsonl", "hf-parquet");
   private static final int MAX_ERRORS_SHOWN = 5;
 
-  /** Columns of the questions table, in order. */
+  /**
+   * Columns of the questions table, in order. Delta stores every column as nullable; the ingest
+   * guarantees non-empty question_id, question, answer, source_split and split by validation.
+   */
   public static final StructType SCHEMA =
       new StructType()
-          .add("question_id", DataTypes.StringType, false)
-          .add("question", DataTypes.StringType, false)
-          .add("answer", DataTypes.StringType, false)
-          .add("aliases", DataTypes.createArrayType(DataTypes.StringType, false), false)
-          .add("normalized_aliases", DataTypes.createArrayType(DataTypes.StringType, false), false)
-          .add("normalized_answer", DataTypes.StringType, true)
-          .add("answer_type", DataTypes.StringType, true)
-          .add("question_source", DataTypes.StringType, true)
-          .add("source_split", DataTypes.StringType, false)
-          .add("split", DataTypes.StringType, false)
-          .add("source_file", DataTypes.StringType, false)
-          .add("source_line", DataTypes.LongType, true);
+          .add("question_id", DataTypes.StringType)
+          .add("question", DataTypes.StringType)
+          .add("answer", DataTypes.StringType)
+          .add("aliases", DataTypes.createArrayType(DataTypes.StringType))
+          .add("normalized_aliases", DataTypes.createArrayType(DataTypes.StringType))
+          .add("normalized_answer", DataTypes.StringType)
+          .add("answer_type", DataTypes.StringType)
+          .add("question_source", DataTypes.StringType)
+          .add("source_split", DataTypes.StringType)
+          .add("split", DataTypes.StringType)
+          .add("source_file", DataTypes.StringType)
+          .add("source_line", DataTypes.LongType);
 
   /** Parsed records before split assignment; {@code error} marks a malformed record. */
   static final StructType PARSED =
@@ -83,8 +86,8 @@ public final class IngestPipeline implements io.qaforge.Pipeline {
           .add("question_id", DataTypes.StringType)
           .add("question", DataTypes.StringType)
           .add("answer", DataTypes.StringType)
-          .add("aliases", DataTypes.createArrayType(DataTypes.StringType, false))
-          .add("normalized_aliases", DataTypes.createArrayType(DataTypes.StringType, false))
+          .add("aliases", DataTypes.createArrayType(DataTypes.StringType))
+          .add("normalized_aliases", DataTypes.createArrayType(DataTypes.StringType))
           .add("normalized_answer", DataTypes.StringType)
           .add("answer_type", DataTypes.StringType)
           .add("question_source", DataTypes.StringType)
@@ -264,7 +267,7 @@ public final class IngestPipeline implements io.qaforge.Pipeline {
               + " and line)",
           duplicates);
     }
-    return spark.createDataFrame(out.rdd(), SCHEMA);
+    return out;
   }
 
   /** The split plan as one Spark expression: CASE source_split/rank ranges → name. */

@@ -57,13 +57,18 @@ public final class TriviaQaReader {
     }
   }
 
-  /** The split a file name implies (e.g. wikipedia-dev.json, train-00000.parquet), or null. */
+  /**
+   * The split a file name implies (wikipedia-dev.json, train-00000-of-00001.parquet), else its
+   * folder's name (trivia_qa/validation/part-0.parquet); null if neither says.
+   */
   public static String splitFromFileName(String path) {
-    String name = path.substring(path.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT);
-    for (String token : name.split("[^a-z]+")) {
-      String s = normalizeSplit(token);
-      if (s != null) {
-        return s;
+    String[] parts = path.toLowerCase(Locale.ROOT).split("/");
+    for (int i = parts.length - 1; i >= Math.max(0, parts.length - 2); i--) {
+      for (String token : parts[i].split("[^a-z]+")) {
+        String s = normalizeSplit(token);
+        if (s != null) {
+          return s;
+        }
       }
     }
     return null;
