@@ -32,8 +32,13 @@ import java.util.regex.Pattern;
  * settings are printed.
  */
 public final class Settings {
+  /**
+   * A key is secret when its last segment names a secret (max-tokens, tokenizer and key-file are
+   * not).
+   */
   private static final Pattern SECRET =
-      Pattern.compile("(?i).*(secret|password|token|api-key|access-key|credential).*");
+      Pattern.compile(
+          "(?i)(.*[.-])?(secret|secret-key|password|token|api-key|access-key|credentials?)$");
 
   /** Objects whose children are free-form names (for example model aliases). */
   private static final Set<String> OPEN_OBJECTS = Set.of("llm.models", "spark.conf");
