@@ -1,0 +1,313 @@
+package io.qaforge.llm;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.PriorityQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Runs one stream of requests (a Spark partition) against a backend: many requests in flight, each
+ * admitted by the job-wide {@link Pacer}, retried within the {@link RetryPolicy}, checked against
+ * its JSON schema, and turned into exactly one {@link Result}. Results come out as they finish (not
+ * in input order). All bookkeeping happens on the consuming thread; backend callbacks only enqueue.
+ */
+public final class Dispatcher implements Iterator<Result> {
+  private static final String REPAIR =
+      "Your previous answer could not be used: %s. Answer again with only a JSON value that"
+          + " matches the required schema.";
+
+  private final Iterator<ChatRequest> input;
+  private final LlmClient client;
+  private final Pacer pacer;
+  private final Function<String, ModelSpec> specs;
+  private final RetryPolicy policy;
+  private final int maxInFlight;
+
+  private final ArrayDeque<Result> ready = new ArrayDeque<>();
+  private final PriorityQueue<Work> waiting =
+      new PriorityQueue<>((a, b) -> Long.compare(a.notBeforeNanos, b.notBeforeNanos));
+  private final LinkedBlockingQueue<Done> done = new LinkedBlockingQueue<>();
+  private int inFlight;
+
+  /** One request with its progress so far. */
+  private static final class Work {
+    final ChatRequest original;
+    ChatRequest current;
+    final ModelSpec spec;
+    final long estimatedTokens;
+    final double estimatedCost;
+    int attempts;
+    int repairs;
+    long notBeforeNanos;
+    double cost;
+    long latencyMs;
+    long promptTokens;
+    long completionTokens;
+
+    Work(ChatRequest r, ModelSpec spec) {
+      this.original = r;
+      this.current = r;
+      this.spec = spec;
+      long prompt = TokenCounter.countMessages(spec.tokenizer(), r.messages());
+      long completion = r.maxTokens() != null ? r.maxTokens() : 256;
+      this.estimatedTokens = prompt + completion;
+      this.estimatedCost = spec.cost(prompt, completion);
+    }
+  }
+
+  private record Done(Work work, Attempt attempt) {}
+
+  public Dispatcher(
+      Iterator<ChatRequest> input,
+      LlmClient client,
+      Pacer pacer,
+      Function<String, ModelSpec> specs,
+      RetryPolicy policy,
+      int maxInFlight) {
+    this.input = input;
+    this.client = client;
+    this.pacer = pacer;
+    this.specs = specs;
+    this.policy = policy;
+    this.maxInFlight = Math.max(1, maxInFlight);
+  }
+
+  @Override
+  public boolean hasNext() {
+    try {
+      pump();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for model answers", e);
+    }
+    return !ready.isEmpty();
+  }
+
+  @Override
+  public Result next() {
+    if (!hasNext()) {
+      throw new NoSuchElementException();
+    }
+    return ready.poll();
+  }
+
+  private boolean moreWork() {
+    return input.hasNext() || inFlight > 0 || !waiting.isEmpty();
+  }
+
+  private void pump() throws InterruptedException {
+    while (ready.isEmpty() && moreWork()) {
+      drainDone();
+      if (!ready.isEmpty()) {
+        return;
+      }
+      Work next = inFlight < maxInFlight ? nextStartable() : null;
+      if (next != null) {
+        start(next);
+        continue;
+      }
+      long waitNanos = TimeUnit.MILLISECONDS.toNanos(50);
+      if (!waiting.isEmpty() && inFlight < maxInFlight) {
+        waitNanos =
+            Math.max(0, Math.min(waitNanos, waiting.peek().notBeforeNanos - System.nanoTime()));
+      }
+      Done d = done.poll(waitNanos, TimeUnit.NANOSECONDS);
+      if (d != null) {
+        handle(d);
+      }
+    }
+  }
+
+  private void drainDone() {
+    for (Done d = done.poll(); d != null; d = done.poll()) {
+      handle(d);
+    }
+  }
+
+  /** A retry that is due, else a new request; null if neither can start now. */
+  private Work nextStartable() {
+    if (!waiting.isEmpty() && waiting.peek().notBeforeNanos <= System.nanoTime()) {
+      return waiting.poll();
+    }
+    if (input.hasNext()) {
+      ChatRequest r = input.next();
+      return new Work(r, specs.apply(r.alias()));
+    }
+    return null;
+  }
+
+  private void start(Work w) throws InterruptedException {
+    if (w.current.messages().stream().allMatch(m -> m.content() == null || m.content().isBlank())) {
+      ready.add(finish(w, Result.FAILED, null, null, null, "empty prompt: nothing to send"));
+      return;
+    }
+    Pacer.Grant grant = pacer.acquire(w.spec.alias(), w.estimatedTokens, w.estimatedCost);
+    if (!grant.granted()) {
+      String status =
+          grant.refusal() == Pacer.Refusal.BUDGET ? Result.SKIPPED_BUDGET : Result.FAILED;
+      ready.add(finish(w, status, null, null, null, grant.reason()));
+      return;
+    }
+    w.attempts++;
+    inFlight++;
+    client
+        .send(w.current)
+        .whenComplete(
+            (a, t) ->
+                done.add(
+                    new Done(
+                        w,
+                        a != null
+                            ? a
+                            : Attempt.failure(
+                                Attempt.Kind.IO_ERROR, 0, -1, String.valueOf(t), 0))));
+  }
+
+  private void handle(Done d) {
+    inFlight--;
+    Work w = d.work();
+    Attempt a = d.attempt();
+    double cost =
+        a.kind() == Attempt.Kind.OK ? w.spec.cost(a.promptTokens(), a.completionTokens()) : 0;
+    pacer.report(w.spec.alias(), a, w.estimatedTokens, w.estimatedCost, cost);
+    w.cost += cost;
+    w.latencyMs += a.latencyMs();
+    w.promptTokens += a.promptTokens();
+    w.completionTokens += a.completionTokens();
+    switch (a.kind()) {
+      case OK:
+        finishOk(w, a);
+        return;
+      case MALFORMED:
+        if (w.repairs < policy.repairAttempts()) {
+          w.repairs++;
+          retryAt(w, 0);
+        } else {
+          ready.add(
+              finish(
+                  w, Result.INVALID_OUTPUT, null, null, null, "malformed response: " + a.error()));
+        }
+        return;
+      default:
+        if (a.retryable() && w.attempts - w.repairs < policy.maxAttempts()) {
+          retryAt(w, policy.delayMs(w.attempts - w.repairs, a.retryAfterMs()));
+        } else {
+          String why =
+              describe(a) + (a.retryable() ? " (gave up after " + w.attempts + " attempts)" : "");
+          ready.add(finish(w, Result.FAILED, null, null, null, why));
+        }
+    }
+  }
+
+  private void finishOk(Work w, Attempt a) {
+    String content = a.content();
+    if (a.refusal() != null || "content_filter".equals(a.finishReason())) {
+      String why = a.refusal() != null ? "refused: " + a.refusal() : "refused: content filter";
+      ready.add(finish(w, Result.REFUSED, content, null, a, why));
+      return;
+    }
+    if ("length".equals(a.finishReason())) {
+      ready.add(
+          finish(
+              w,
+              Result.TRUNCATED,
+              content,
+              null,
+              a,
+              "cut at max tokens (" + w.original.maxTokens() + ")"));
+      return;
+    }
+    if (w.original.jsonSchema() == null) {
+      ready.add(finish(w, Result.OK, content, null, a, null));
+      return;
+    }
+    JsonOutput.Parsed parsed = JsonOutput.parse(content, w.original.jsonSchema());
+    if (parsed.ok()) {
+      ready.add(finish(w, Result.OK, content, parsed.json(), a, null));
+    } else if (w.repairs < policy.repairAttempts()) {
+      w.repairs++;
+      List<Message> repair = new ArrayList<>(w.original.messages());
+      repair.add(new Message("assistant", content == null ? "" : content));
+      repair.add(new Message("user", String.format(REPAIR, parsed.error())));
+      w.current = withMessages(w.original, repair);
+      retryAt(w, 0);
+    } else {
+      ready.add(
+          finish(
+              w,
+              Result.INVALID_OUTPUT,
+              content,
+              null,
+              a,
+              "output does not match the schema: " + parsed.error()));
+    }
+  }
+
+  private static ChatRequest withMessages(ChatRequest r, List<Message> messages) {
+    return new ChatRequest(
+        r.requestId(),
+        r.alias(),
+        messages,
+        r.temperature(),
+        r.topP(),
+        r.maxTokens(),
+        r.seed(),
+        r.stop(),
+        r.jsonSchema(),
+        r.logprobs(),
+        r.sampleIdx());
+  }
+
+  private void retryAt(Work w, long delayMs) {
+    w.notBeforeNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMs);
+    waiting.add(w);
+  }
+
+  private static String describe(Attempt a) {
+    String what;
+    switch (a.kind()) {
+      case RATE_LIMITED:
+        what = "rate limited (HTTP 429)";
+        break;
+      case SERVER_ERROR:
+        what = "server error (HTTP " + a.httpStatus() + ")";
+        break;
+      case TIMEOUT:
+        what = "timed out";
+        break;
+      case IO_ERROR:
+        what = "connection failed";
+        break;
+      case CLIENT_ERROR:
+        what = "request rejected (HTTP " + a.httpStatus() + ")";
+        break;
+      default:
+        what = a.kind().name().toLowerCase(java.util.Locale.ROOT);
+    }
+    return a.error() == null || a.error().isBlank() ? what : what + ": " + a.error();
+  }
+
+  private Result finish(
+      Work w, String status, String content, String parsed, Attempt last, String error) {
+    return new Result(
+        w.original.requestId(),
+        w.original.sampleIdx(),
+        content,
+        parsed,
+        status,
+        error,
+        w.attempts,
+        last == null ? null : last.finishReason(),
+        w.promptTokens,
+        w.completionTokens,
+        w.latencyMs,
+        last == null ? null : last.model(),
+        client.backend(),
+        w.cost);
+  }
+}

@@ -1,0 +1,259 @@
+package io.qaforge.llm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class DispatcherTest {
+  private static final ScheduledExecutorService TIMER = Executors.newScheduledThreadPool(4);
+  private static final ModelSpec SPEC =
+      new ModelSpec("m", "openai", "model-x", "chat", "", 1.0, 2.0, 8000, "o200k_base", 0, 0, "");
+  private static final RetryPolicy POLICY = new RetryPolicy(3, 5, 100, 2);
+  private static final String SCHEMA =
+      "{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":\"string\"}},\"required\":[\"answer\"]}";
+
+  @AfterAll
+  static void stop() {
+    TIMER.shutdownNow();
+  }
+
+  /** Answers each call after 2 ms with what the script says for (request, attempt number). */
+  static final class ScriptedClient implements LlmClient {
+    final BiFunction<ChatRequest, Integer, Attempt> script;
+    final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    final List<ChatRequest> sent = java.util.Collections.synchronizedList(new ArrayList<>());
+    final AtomicInteger inFlight = new AtomicInteger();
+    final AtomicInteger peak = new AtomicInteger();
+
+    ScriptedClient(BiFunction<ChatRequest, Integer, Attempt> script) {
+      this.script = script;
+    }
+
+    @Override
+    public String backend() {
+      return "scripted";
+    }
+
+    @Override
+    public CompletableFuture<Attempt> send(ChatRequest r) {
+      int n = calls.computeIfAbsent(r.requestId(), k -> new AtomicInteger()).incrementAndGet();
+      sent.add(r);
+      peak.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+      CompletableFuture<Attempt> f = new CompletableFuture<>();
+      TIMER.schedule(
+          () -> {
+            inFlight.decrementAndGet();
+            f.complete(script.apply(r, n));
+          },
+          2,
+          TimeUnit.MILLISECONDS);
+      return f;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  static ChatRequest request(String id, String text, String schema) {
+    return new ChatRequest(
+        id, "m", List.of(new Message("user", text)), 0.7, null, 50, null, null, schema, false, 0);
+  }
+
+  static Map<String, Result> run(
+      List<ChatRequest> requests, LlmClient client, Pacer pacer, int inFlight) {
+    Dispatcher d = new Dispatcher(requests.iterator(), client, pacer, a -> SPEC, POLICY, inFlight);
+    Map<String, Result> out = new HashMap<>();
+    d.forEachRemaining(
+        r -> assertThat(out.put(r.requestId(), r)).as("one result per request").isNull());
+    return out;
+  }
+
+  static Attempt ok(String content) {
+    return Attempt.ok(content, "stop", 10, 5, "model-x", 3);
+  }
+
+  @Test
+  void everyRequestEndsWithExactlyOneResultUnderMixedFailures() {
+    List<ChatRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      requests.add(request("r" + i, "q" + i, null));
+    }
+    ScriptedClient client =
+        new ScriptedClient(
+            (r, n) -> {
+              int i = Integer.parseInt(r.requestId().substring(1));
+              switch (i % 6) {
+                case 0:
+                  return n < 2
+                      ? Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, 5, "slow down", 1)
+                      : ok("a");
+                case 1:
+                  return Attempt.failure(Attempt.Kind.SERVER_ERROR, 500, -1, "boom", 1);
+                case 2:
+                  return Attempt.failure(Attempt.Kind.CLIENT_ERROR, 400, -1, "context too long", 1);
+                case 3:
+                  return Attempt.failure(Attempt.Kind.TIMEOUT, 0, -1, "read timeout", 1);
+                default:
+                  return ok("a");
+              }
+            });
+    Map<String, Result> results = run(requests, client, Pacer.UNLIMITED, 64);
+    assertThat(results).hasSize(600);
+    assertThat(client.peak.get()).isLessThanOrEqualTo(64);
+    for (int i = 0; i < 600; i++) {
+      Result r = results.get("r" + i);
+      switch (i % 6) {
+        case 0:
+          assertThat(r.status()).isEqualTo("ok");
+          assertThat(r.attempts()).isEqualTo(2);
+          break;
+        case 1:
+          assertThat(r.status()).isEqualTo("failed");
+          assertThat(r.attempts()).isEqualTo(3);
+          assertThat(r.error())
+              .isEqualTo("server error (HTTP 500): boom (gave up after 3 attempts)");
+          break;
+        case 2:
+          assertThat(r.status()).isEqualTo("failed");
+          assertThat(r.attempts()).isEqualTo(1); // other 4xx are not retried
+          assertThat(r.error()).contains("HTTP 400").contains("context too long");
+          break;
+        case 3:
+          assertThat(r.status()).isEqualTo("failed");
+          assertThat(r.attempts()).isEqualTo(3);
+          assertThat(r.error()).startsWith("timed out");
+          break;
+        default:
+          assertThat(r.status()).isEqualTo("ok");
+          assertThat(r.content()).isEqualTo("a");
+          assertThat(r.costUsd()).isEqualTo((10 * 1.0 + 5 * 2.0) / 1e6);
+      }
+    }
+  }
+
+  @Test
+  void retryAfterIsHonoured() {
+    ScriptedClient client =
+        new ScriptedClient(
+            (r, n) ->
+                n == 1 ? Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, 80, "wait", 1) : ok("x"));
+    long start = System.nanoTime();
+    Map<String, Result> results = run(List.of(request("a", "q", null)), client, Pacer.UNLIMITED, 4);
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(80);
+    assertThat(results.get("a").status()).isEqualTo("ok");
+  }
+
+  @Test
+  void schemaOutputIsParsedAndRepairedWithinBounds() {
+    ScriptedClient client =
+        new ScriptedClient(
+            (r, n) -> {
+              if (r.requestId().equals("good")) {
+                return ok("Sure! ```json\n{'answer': 'Paris',}\n```");
+              }
+              if (r.requestId().equals("fixed")) {
+                return n == 1 ? ok("{\"wrong\": 1}") : ok("{\"answer\": \"Rome\"}");
+              }
+              return ok("no json here");
+            });
+    Map<String, Result> results =
+        run(
+            List.of(
+                request("good", "q", SCHEMA),
+                request("fixed", "q", SCHEMA),
+                request("never", "q", SCHEMA)),
+            client,
+            Pacer.UNLIMITED,
+            4);
+    assertThat(results.get("good").status()).isEqualTo("ok");
+    assertThat(results.get("good").parsed()).isEqualTo("{\"answer\":\"Paris\"}");
+    assertThat(results.get("fixed").status()).isEqualTo("ok");
+    assertThat(results.get("fixed").attempts()).isEqualTo(2);
+    ChatRequest repair =
+        client.sent.stream()
+            .filter(r -> r.requestId().equals("fixed"))
+            .skip(1)
+            .findFirst()
+            .orElseThrow();
+    assertThat(repair.messages()).hasSize(3);
+    assertThat(repair.messages().get(2).content()).contains("$.answer is missing");
+    assertThat(results.get("never").status()).isEqualTo("invalid_output");
+    assertThat(results.get("never").attempts()).isEqualTo(3); // 1 + repair-attempts
+    assertThat(results.get("never").error()).contains("output is not JSON");
+  }
+
+  @Test
+  void malformedBodiesAreRetriedThenInvalid() {
+    ScriptedClient client =
+        new ScriptedClient(
+            (r, n) -> Attempt.failure(Attempt.Kind.MALFORMED, 200, -1, "not JSON", 1));
+    Result r = run(List.of(request("m", "q", null)), client, Pacer.UNLIMITED, 4).get("m");
+    assertThat(r.status()).isEqualTo("invalid_output");
+    assertThat(r.attempts()).isEqualTo(3);
+  }
+
+  @Test
+  void truncatedAndRefusedAreTheirOwnStatuses() {
+    ScriptedClient client =
+        new ScriptedClient(
+            (r, n) ->
+                r.requestId().equals("t")
+                    ? Attempt.ok("cut", "length", 10, 50, "model-x", 1)
+                    : ok(null).withRefusal("I can't help with that"));
+    Map<String, Result> results =
+        run(List.of(request("t", "q", null), request("x", "q", null)), client, Pacer.UNLIMITED, 4);
+    assertThat(results.get("t").status()).isEqualTo("truncated");
+    assertThat(results.get("t").content()).isEqualTo("cut");
+    assertThat(results.get("x").status()).isEqualTo("refused");
+    assertThat(results.get("x").error()).contains("I can't help with that");
+  }
+
+  @Test
+  void pacerRefusalsBecomeRowStatusesWithoutCalls() {
+    AtomicInteger granted = new AtomicInteger();
+    Pacer budgetOfTwo =
+        new Pacer() {
+          @Override
+          public Grant acquire(String alias, long tokens, double cost) {
+            return granted.incrementAndGet() <= 2
+                ? Grant.OK
+                : Grant.refused(Refusal.BUDGET, "budget reached: 2 requests");
+          }
+
+          @Override
+          public void report(String alias, Attempt a, long t, double e, double c) {}
+        };
+    ScriptedClient client = new ScriptedClient((r, n) -> ok("x"));
+    List<ChatRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      requests.add(request("b" + i, "q", null));
+    }
+    Map<String, Result> results = run(requests, client, budgetOfTwo, 1);
+    assertThat(results.values().stream().filter(r -> r.status().equals("ok")).count()).isEqualTo(2);
+    assertThat(results.values().stream().filter(r -> r.status().equals("skipped_budget")))
+        .hasSize(3)
+        .allMatch(r -> r.attempts() == 0 && r.error().equals("budget reached: 2 requests"));
+    assertThat(client.sent).hasSize(2);
+  }
+
+  @Test
+  void emptyPromptsFailWithoutACall() {
+    ScriptedClient client = new ScriptedClient((r, n) -> ok("x"));
+    Result r = run(List.of(request("e", "  ", null)), client, Pacer.UNLIMITED, 4).get("e");
+    assertThat(r.status()).isEqualTo("failed");
+    assertThat(r.error()).contains("empty prompt");
+    assertThat(client.sent).isEmpty();
+  }
+}
