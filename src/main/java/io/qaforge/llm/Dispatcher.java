@@ -142,8 +142,26 @@ public final class Dispatcher implements Iterator<Result> {
   }
 
   private void start(Work w) throws InterruptedException {
-    if (w.current.messages().stream().allMatch(m -> m.content() == null || m.content().isBlank())) {
+    if (w.current.messages().stream()
+        .noneMatch(m -> "user".equals(m.role()) && m.content() != null && !m.content().isBlank())) {
       ready.add(finish(w, Result.FAILED, null, null, null, "empty prompt: nothing to send"));
+      return;
+    }
+    if (w.spec.contextWindow() > 0 && w.estimatedTokens > w.spec.contextWindow()) {
+      ready.add(
+          finish(
+              w,
+              Result.FAILED,
+              null,
+              null,
+              null,
+              "prompt too long: about "
+                  + w.estimatedTokens
+                  + " tokens with max tokens, over the context window of "
+                  + w.spec.alias()
+                  + " ("
+                  + w.spec.contextWindow()
+                  + ")"));
       return;
     }
     Pacer.Grant grant = pacer.acquire(w.spec.alias(), w.estimatedTokens, w.estimatedCost);

@@ -1,0 +1,405 @@
+package io.qaforge.spark;
+
+import static org.apache.spark.sql.functions.callUDF;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.sequence;
+import static org.apache.spark.sql.functions.when;
+
+import io.qaforge.QaforgeException;
+import io.qaforge.llm.ChatRequest;
+import io.qaforge.llm.Dispatcher;
+import io.qaforge.llm.LlmClient;
+import io.qaforge.llm.LlmSettings;
+import io.qaforge.llm.Message;
+import io.qaforge.llm.ModelSpec;
+import io.qaforge.llm.Pacer;
+import io.qaforge.llm.RequestIds;
+import io.qaforge.llm.Result;
+import java.io.Serializable;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.collection.JavaConverters;
+
+/**
+ * The one Spark verb for model calls: rows of requests in (a {@code messages} column of
+ * array&lt;struct&lt;role, content&gt;&gt; plus any key columns), the same rows out — one per
+ * sample — with the response columns of {@link #RESPONSE}. Answers go through the shared response
+ * cache ({@code qaforge.responses}, keyed by request_id): cached answers are never paid again,
+ * misses are called in chunks that are committed as they finish, and failed rows are retried by the
+ * next run. Every input row comes out with a status.
+ */
+public final class Generation {
+  private static final Logger LOG = LoggerFactory.getLogger(Generation.class);
+  public static final String DATASET = "qaforge";
+  public static final String CACHE = "responses";
+
+  public static final ArrayType MESSAGES =
+      DataTypes.createArrayType(
+          new StructType().add("role", DataTypes.StringType).add("content", DataTypes.StringType));
+
+  /** The response columns added to every row, in order. */
+  public static final StructType RESPONSE =
+      new StructType()
+          .add("content", DataTypes.StringType)
+          .add("parsed", DataTypes.StringType)
+          .add("status", DataTypes.StringType)
+          .add("error", DataTypes.StringType)
+          .add("attempts", DataTypes.IntegerType)
+          .add("finish_reason", DataTypes.StringType)
+          .add("prompt_tokens", DataTypes.LongType)
+          .add("completion_tokens", DataTypes.LongType)
+          .add("latency_ms", DataTypes.LongType)
+          .add("model_used", DataTypes.StringType)
+          .add("backend", DataTypes.StringType)
+          .add("cost_usd", DataTypes.DoubleType);
+
+  /** Rows of the response cache: request id, sample, response, and where it came from. */
+  public static final StructType CACHE_SCHEMA = cacheSchema();
+
+  private static StructType cacheSchema() {
+    StructType s =
+        new StructType()
+            .add("request_id", DataTypes.StringType)
+            .add("sample_idx", DataTypes.IntegerType);
+    for (var f : RESPONSE.fields()) {
+      s = s.add(f);
+    }
+    return s.add("alias", DataTypes.StringType)
+        .add("step", DataTypes.StringType)
+        .add("run_id", DataTypes.StringType)
+        .add("created_at", DataTypes.TimestampType);
+  }
+
+  /** What to generate: the alias, sampling parameters, samples per row and template identity. */
+  public record Spec(
+      String step,
+      String alias,
+      Double temperature,
+      Double topP,
+      Integer maxTokens,
+      Long seed,
+      List<String> stop,
+      int samples,
+      String jsonSchema,
+      boolean logprobs,
+      String templateHash)
+      implements Serializable {}
+
+  private final Lake lake;
+  private final LlmSettings llm;
+  private final LlmRun run;
+
+  public Generation(Lake lake, LlmSettings llm, LlmRun run) {
+    this.lake = lake;
+    this.llm = llm;
+    this.run = run;
+  }
+
+  /** A messages column from an optional system text and a user prompt column. */
+  public static Column messages(String system, Column user) {
+    Column u = org.apache.spark.sql.functions.struct(lit("user").as("role"), user.as("content"));
+    if (system == null || system.isEmpty()) {
+      return org.apache.spark.sql.functions.array(u);
+    }
+    return org.apache.spark.sql.functions.array(
+        org.apache.spark.sql.functions.struct(lit("system").as("role"), lit(system).as("content")),
+        u);
+  }
+
+  public Dataset<Row> generate(Dataset<Row> requests, Spec spec) {
+    SparkSession spark = requests.sparkSession();
+    checkInput(requests);
+    ModelSpec model = llm.spec(spec.alias());
+    String backend = llm.effectiveBackend(spec.alias());
+    if (spec.samples() < 1) {
+      throw new IllegalArgumentException("samples must be >= 1, got " + spec.samples());
+    }
+    Dataset<Row> fanned =
+        requests
+            .withColumn("sample_idx", explode(sequence(lit(0), lit(spec.samples() - 1))))
+            .withColumn("request_id", requestId(spark, model, spec));
+    Dataset<Row> todo =
+        fanned.select("request_id", "sample_idx", "messages").dropDuplicates("request_id");
+    Dataset<Row> results;
+    if (backend.equals("dry-run")) {
+      results = call(todo, spec, backend).persist();
+      results.count();
+    } else {
+      String cachePath = lake.path(DATASET, CACHE);
+      if (lake.exists(DATASET, CACHE)) {
+        todo =
+            todo.join(
+                finalAnswers(lake.read(DATASET, CACHE)).select("request_id"),
+                todo.col("request_id").equalTo(col("f_id")),
+                "left_anti");
+      }
+      callInChunks(todo, spec, backend, cachePath);
+      lake.register(DATASET, CACHE);
+      results = latest(lake.read(DATASET, CACHE));
+    }
+    Dataset<Row> joined = fanned.join(results.drop("sample_idx"), "request_id", "left");
+    Column missing = col("status").isNull();
+    return joined
+        .withColumn("status", when(missing, lit(Result.FAILED)).otherwise(col("status")))
+        .withColumn(
+            "error",
+            when(missing, lit("no answer was recorded for this request")).otherwise(col("error")))
+        .withColumn("cache_hit", coalesce(col("run_id").notEqual(lit(run.id())), lit(false)))
+        .drop("alias", "step", "run_id");
+  }
+
+  private static void checkInput(Dataset<Row> requests) {
+    List<String> names = List.of(requests.columns());
+    if (!names.contains("messages")) {
+      throw new QaforgeException(
+          "Cannot generate: the request rows have no 'messages' column",
+          "Generation needs messages as array<struct<role: string, content: string>> (found: "
+              + requests.schema().simpleString()
+              + ")",
+          "build it with Generation.messages(system, promptColumn)");
+    }
+    DataType t = requests.schema().apply("messages").dataType();
+    if (!t.sameType(MESSAGES)) {
+      throw new QaforgeException(
+          "Cannot generate: 'messages' has type " + t.simpleString(),
+          "Generation needs array<struct<role: string, content: string>>",
+          "build it with Generation.messages(system, promptColumn)");
+    }
+    for (String reserved : List.of("sample_idx", "request_id", "status", "content")) {
+      if (names.contains(reserved)) {
+        throw new QaforgeException(
+            "Cannot generate: the request rows already have a '" + reserved + "' column",
+            "Generation adds it",
+            "rename or drop that column before generating");
+      }
+    }
+  }
+
+  private Column requestId(SparkSession spark, ModelSpec model, Spec spec) {
+    String name = "qaforge_request_id_" + Math.abs((model.model() + spec).hashCode());
+    UDF2<scala.collection.Seq<Row>, Integer, String> udf =
+        (msgs, sample) ->
+            RequestIds.of(
+                model.model(),
+                model.style(),
+                toMessages(msgs),
+                spec.temperature(),
+                spec.topP(),
+                spec.maxTokens(),
+                spec.seed(),
+                spec.stop(),
+                spec.jsonSchema(),
+                spec.logprobs(),
+                sample,
+                spec.templateHash());
+    spark.udf().register(name, udf, DataTypes.StringType);
+    return callUDF(name, col("messages"), col("sample_idx"));
+  }
+
+  static List<Message> toMessages(scala.collection.Seq<Row> msgs) {
+    List<Message> out = new ArrayList<>();
+    if (msgs != null) {
+      for (Row r : JavaConverters.seqAsJavaList(msgs)) {
+        out.add(new Message(r.getString(0), r.getString(1)));
+      }
+    }
+    return out;
+  }
+
+  /** Final answers (not to be retried) per request id, as column f_id. */
+  private Dataset<Row> finalAnswers(Dataset<Row> cache) {
+    return cache
+        .filter(col("status").isin(llm.retryStatuses().toArray()).unary_$bang())
+        .select(col("request_id").as("f_id"))
+        .distinct();
+  }
+
+  /** The best cached row per request id: a final answer over a retryable one, then the newest. */
+  private Dataset<Row> latest(Dataset<Row> cache) {
+    Column retryable = col("status").isin(llm.retryStatuses().toArray());
+    var w =
+        Window.partitionBy("request_id")
+            .orderBy(when(retryable, 1).otherwise(0), col("created_at").desc());
+    return cache.withColumn("_n", row_number().over(w)).filter(col("_n").equalTo(1)).drop("_n");
+  }
+
+  private void callInChunks(Dataset<Row> todo, Spec spec, String backend, String cachePath) {
+    Dataset<Row> pending = todo.persist();
+    try {
+      long count = pending.count();
+      if (count == 0) {
+        LOG.info("{}: all answers cached, no calls", spec.step());
+        return;
+      }
+      int chunks = (int) Math.max(1, (count + llm.chunkSize() - 1) / llm.chunkSize());
+      LOG.info(
+          "{}: {} request(s) to call with {} ({} chunk(s))",
+          spec.step(),
+          count,
+          spec.alias(),
+          chunks);
+      Dataset<Row> chunked =
+          pending.withColumn(
+              "_chunk", pmod(org.apache.spark.sql.functions.hash(col("request_id")), lit(chunks)));
+      // two chunk jobs at a time: the next one starts while the previous finishes and commits
+      ExecutorService pool = Executors.newFixedThreadPool(Math.min(2, chunks));
+      try {
+        List<Future<?>> jobs = new ArrayList<>();
+        for (int k = 0; k < chunks; k++) {
+          int chunk = k;
+          jobs.add(
+              pool.submit(
+                  () ->
+                      call(
+                              chunked.filter(col("_chunk").equalTo(chunk)).drop("_chunk"),
+                              spec,
+                              backend)
+                          .write()
+                          .format("delta")
+                          .mode("append")
+                          .save(cachePath)));
+        }
+        for (Future<?> f : jobs) {
+          f.get();
+        }
+      } catch (java.util.concurrent.ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException) {
+          throw (RuntimeException) cause;
+        }
+        throw new IllegalStateException(cause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while generating", e);
+      } finally {
+        pool.shutdownNow();
+      }
+    } finally {
+      pending.unpersist();
+    }
+  }
+
+  private Dataset<Row> call(Dataset<Row> todo, Spec spec, String backend) {
+    int tasks = todo.sparkSession().sparkContext().defaultParallelism();
+    return todo.repartition(tasks)
+        .mapPartitions(
+            new CallPartition(spec, backend, llm, run.id(), run.pacerFactory()),
+            Encoders.row(CACHE_SCHEMA));
+  }
+
+  /** Runs on the executors: requests of one partition through the shared client and pacer. */
+  static final class CallPartition implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+    private final Spec spec;
+    private final String backend;
+    private final LlmSettings llm;
+    private final String runId;
+    private final SerializableSupplier<Pacer> pacer;
+
+    CallPartition(
+        Spec spec,
+        String backend,
+        LlmSettings llm,
+        String runId,
+        SerializableSupplier<Pacer> pacer) {
+      this.spec = spec;
+      this.backend = backend;
+      this.llm = llm;
+      this.runId = runId;
+      this.pacer = pacer;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+      LlmClient client = LlmClients.shared(backend, llm);
+      Function<String, ModelSpec> specs = llm::spec;
+      Iterator<ChatRequest> requests =
+          new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+              return rows.hasNext();
+            }
+
+            @Override
+            public ChatRequest next() {
+              Row r = rows.next();
+              return new ChatRequest(
+                  r.getString(0),
+                  spec.alias(),
+                  toMessages(r.getSeq(2)),
+                  spec.temperature(),
+                  spec.topP(),
+                  spec.maxTokens(),
+                  spec.seed(),
+                  spec.stop(),
+                  spec.jsonSchema(),
+                  spec.logprobs(),
+                  r.getInt(1));
+            }
+          };
+      Dispatcher d =
+          new Dispatcher(
+              requests, client, pacer.get(), specs, llm.retry(), llm.maxInFlightPerTask());
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return d.hasNext();
+        }
+
+        @Override
+        public Row next() {
+          Result x = d.next();
+          return RowFactory.create(
+              x.requestId(),
+              x.sampleIdx(),
+              x.content(),
+              x.parsed(),
+              x.status(),
+              x.error(),
+              x.attempts(),
+              x.finishReason(),
+              x.promptTokens(),
+              x.completionTokens(),
+              x.latencyMs(),
+              x.modelUsed(),
+              x.backend(),
+              x.costUsd(),
+              spec.alias(),
+              spec.step(),
+              runId,
+              new Timestamp(System.currentTimeMillis()));
+        }
+      };
+    }
+  }
+
+  /** A Supplier that Spark can ship to executors. */
+  public interface SerializableSupplier<T> extends Supplier<T>, Serializable {}
+}
