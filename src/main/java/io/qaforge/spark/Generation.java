@@ -134,6 +134,7 @@ public final class Generation {
   }
 
   public Dataset<Row> generate(Dataset<Row> requests, Spec spec) {
+    java.time.Instant started = java.time.Instant.now();
     SparkSession spark = requests.sparkSession();
     checkInput(requests);
     ModelSpec model = llm.spec(spec.alias());
@@ -166,13 +167,29 @@ public final class Generation {
     }
     Dataset<Row> joined = fanned.join(results.drop("sample_idx"), "request_id", "left");
     Column missing = col("status").isNull();
-    return joined
-        .withColumn("status", when(missing, lit(Result.FAILED)).otherwise(col("status")))
-        .withColumn(
-            "error",
-            when(missing, lit("no answer was recorded for this request")).otherwise(col("error")))
-        .withColumn("cache_hit", coalesce(col("run_id").notEqual(lit(run.id())), lit(false)))
-        .drop("alias", "step", "run_id");
+    Dataset<Row> out =
+        joined
+            .withColumn("status", when(missing, lit(Result.FAILED)).otherwise(col("status")))
+            .withColumn(
+                "error",
+                when(missing, lit("no answer was recorded for this request"))
+                    .otherwise(col("error")))
+            .withColumn("cache_hit", coalesce(col("run_id").notEqual(lit(run.id())), lit(false)))
+            .drop("alias", "step", "run_id");
+    Ledger.Entry entry =
+        Ledger.measure(
+            out,
+            run.id(),
+            spec.step(),
+            spec.alias(),
+            backend,
+            run.rateLimited(spec.alias()),
+            started);
+    run.record(entry);
+    if (!backend.equals("dry-run")) {
+      Ledger.append(lake, List.of(entry));
+    }
+    return out;
   }
 
   private static void checkInput(Dataset<Row> requests) {

@@ -36,6 +36,23 @@ public final class LlmRun implements AutoCloseable {
     return pacer;
   }
 
+  private final java.util.List<Ledger.Entry> entries =
+      java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+  /** 429 answers seen for the alias in this run (from the pacer's counters), or 0. */
+  long rateLimited(String alias) {
+    return 0;
+  }
+
+  void record(Ledger.Entry entry) {
+    entries.add(entry);
+  }
+
+  /** The ledger entries of this run so far, in order. */
+  public java.util.List<Ledger.Entry> entries() {
+    return java.util.List.copyOf(entries);
+  }
+
   @Override
   public void close() {}
 }

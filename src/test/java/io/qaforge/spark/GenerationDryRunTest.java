@@ -30,8 +30,9 @@ class GenerationDryRunTest {
             .withColumn("messages", Generation.messages("Be brief.", col("q")));
     String schema =
         "{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":\"string\"},\"confidence\":{\"type\":\"number\"}},\"required\":[\"answer\",\"confidence\"]}";
+    LlmRun run = LlmRun.unpaced();
     Dataset<Row> out =
-        new Generation(lake, llm, LlmRun.unpaced())
+        new Generation(lake, llm, run)
             .generate(
                 in,
                 new Generation.Spec(
