@@ -28,7 +28,8 @@ public record LlmSettings(
     List<String> retryStatuses,
     Duration progressInterval,
     double maxCostUsd,
-    long maxRequests)
+    long maxRequests,
+    LlamaCppClient.Options llamaCpp)
     implements Serializable {
   private static final long serialVersionUID = 1L;
   private static final List<String> BACKENDS = List.of("openai", "llama-cpp", "dry-run");
@@ -108,7 +109,16 @@ public record LlmSettings(
         List.copyOf(retryStatuses),
         duration(s, "llm.progress-interval"),
         nonNegative(s, "llm.budget.max-cost-usd"),
-        (long) nonNegative(s, "llm.budget.max-requests"));
+        (long) nonNegative(s, "llm.budget.max-requests"),
+        new LlamaCppClient.Options(
+            s.intAtLeast("llm.llama-cpp.context-per-slot", 16),
+            threads(s),
+            s.intAtLeast("llm.llama-cpp.parallel-slots", 1)));
+  }
+
+  private static int threads(Settings s) {
+    int t = s.intAtLeast("llm.llama-cpp.threads", 0);
+    return t == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors()) : t;
   }
 
   private static Duration duration(Settings s, String key) {

@@ -192,6 +192,28 @@ public final class Generation {
     return out;
   }
 
+  /** Ships a GGUF file that executors cannot see on their own disk (remote URIs, cluster mode). */
+  private static void shipModel(SparkSession spark, ModelSpec model) {
+    String path = model.modelPath();
+    boolean local = spark.sparkContext().isLocal();
+    boolean exists =
+        java.nio.file.Files.isRegularFile(java.nio.file.Path.of(path.replaceFirst("^file:", "")));
+    if (!exists && !path.matches("^[a-z][a-z0-9+.-]*://.*")) {
+      throw new QaforgeException(
+          "Cannot find the model file of " + model.alias() + ": " + path,
+          "no such file on the driver",
+          "set llm.models."
+              + model.alias()
+              + ".model-path to an existing .gguf file or a URI (s3a://, hdfs://)");
+    }
+    if (!local || !exists) {
+      String name = path.substring(path.lastIndexOf('/') + 1);
+      if (!spark.sparkContext().listFiles().toList().exists(f -> f.endsWith("/" + name))) {
+        spark.sparkContext().addFile(path);
+      }
+    }
+  }
+
   private static void checkInput(Dataset<Row> requests) {
     List<String> names = List.of(requests.columns());
     if (!names.contains("messages")) {
@@ -355,7 +377,7 @@ public final class Generation {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-      LlmClient client = LlmClients.shared(backend, llm);
+      LlmClient client = LlmClients.shared(backend, llm, spec.alias());
       Function<String, ModelSpec> specs = llm::spec;
       Iterator<ChatRequest> requests =
           new Iterator<>() {
