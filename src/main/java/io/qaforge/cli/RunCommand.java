@@ -16,11 +16,9 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
-    description = {
-      "Run a pipeline: each step writes one Delta table <output.root>/<dataset>/<step>, registered"
-          + " as <dataset>.<step>. Steps whose table is up to date are skipped.",
-      "Pipelines: ${COMPLETION-CANDIDATES}"
-    })
+    description =
+        "Run a pipeline: each step writes one Delta table <output.root>/<dataset>/<step>, registered"
+            + " as <dataset>.<step>. Steps whose table is up to date are skipped.")
 public final class RunCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -73,16 +73,22 @@ public final class Settings {
     List<String> layers = new ArrayList<>();
     layers.add("reference.conf");
     Config merged = reference;
+    // for key checks only: the defaults with ${?ENV} fallbacks dropped
+    Config known =
+        reference.resolve(
+            ConfigResolveOptions.defaults()
+                .setUseSystemEnvironment(false)
+                .setAllowUnresolved(true));
     for (Path file : confFiles) {
       Config layer = parseFile(file);
-      checkKeys(layer, reference, "settings file " + file);
+      checkKeys(layer, known, "settings file " + file);
       merged = layer.withFallback(merged);
       layers.add(file.toString());
     }
     for (String set : sets) {
       Config layer = parseSet(set);
       // values are never echoed in messages: a mistyped key may still carry a secret
-      checkKeys(layer, reference, "--set " + set.substring(0, set.indexOf('=')).trim());
+      checkKeys(layer, known, "--set " + set.substring(0, set.indexOf('=')).trim());
       merged = layer.withFallback(merged);
       layers.add("--set " + set.substring(0, set.indexOf('=')));
     }

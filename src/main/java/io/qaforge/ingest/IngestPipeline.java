@@ -241,7 +241,10 @@ public final class IngestPipeline implements io.qaforge.Pipeline {
       }
       throw new QaforgeException(
           "Cannot ingest: " + count + " malformed record(s); nothing was written",
-          (count > MAX_ERRORS_SHOWN ? "the first " + MAX_ERRORS_SHOWN + " are:" : "") + where,
+          (count > MAX_ERRORS_SHOWN
+                  ? "the first " + MAX_ERRORS_SHOWN + " are:"
+                  : "the malformed record(s):")
+              + where,
           "correct or remove these records (or fix ingest.inputs) and run again");
     }
     Dataset<Row> good = parsed.drop("error");

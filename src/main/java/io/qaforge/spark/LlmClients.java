@@ -5,6 +5,7 @@ import io.qaforge.llm.LlamaCppClient;
 import io.qaforge.llm.LlmClient;
 import io.qaforge.llm.LlmSettings;
 import io.qaforge.llm.ModelSpec;
+import io.qaforge.llm.OpenAiHttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.spark.SparkFiles;
@@ -17,10 +18,13 @@ final class LlmClients {
     switch (backend) {
       case "dry-run":
         return new DryRunClient(llm::spec);
+      case "openai":
+        return OpenAiHttpClient.shared(
+            llm.baseUrl(), llm.apiKey().reveal(), llm.requestTimeout(), llm.models().values());
       case "llama-cpp":
         return LlamaCppClient.shared(localModel(llm.spec(alias)), llm.llamaCpp());
       default:
-        throw new IllegalStateException("backend " + backend + " is not wired yet");
+        throw new IllegalArgumentException("Unknown backend " + backend);
     }
   }
 

@@ -51,8 +51,14 @@ public final class Sessions {
       builder.config("spark.sql.catalog.spark_catalog", DELTA_CATALOG);
     }
     CatalogMode mode = catalogMode(settings, master, conf);
+    Path dir = Paths.get(settings.string("catalog.dir")).toAbsolutePath().normalize();
     if (mode == CatalogMode.EMBEDDED) {
-      Path dir = Paths.get(settings.string("catalog.dir")).toAbsolutePath().normalize();
+      createDirectories(dir);
+      if (System.getProperty("derby.stream.error.file") == null) {
+        // before Derby starts (also for the lock probe), or it writes derby.log into the working
+        // dir
+        System.setProperty("derby.stream.error.file", dir.resolve("derby.log").toString());
+      }
       if (metastoreLocked(dir)) {
         LOG.warn(
             "The embedded catalog in {} is in use by another process (Derby allows one). Tables"
@@ -60,29 +66,35 @@ public final class Sessions {
             dir);
         mode = CatalogMode.MEMORY;
       } else {
-        try {
-          Files.createDirectories(dir);
-        } catch (java.io.IOException e) {
-          throw new QaforgeException(
-              "Cannot create the catalog folder " + dir,
-              e.toString(),
-              "set catalog.dir to a writable local folder");
-        }
-        if (System.getProperty("derby.stream.error.file") == null) {
-          System.setProperty("derby.stream.error.file", dir.resolve("derby.log").toString());
-        }
         builder
             .enableHiveSupport()
             .config(
                 "spark.hadoop.javax.jdo.option.ConnectionURL",
                 "jdbc:derby:;databaseName=" + dir.resolve("metastore_db") + ";create=true")
+            .config("spark.hadoop.hive.downloaded.resources.dir", dir.resolve("tmp").toString())
+            .config("spark.hadoop.hive.exec.local.scratchdir", dir.resolve("tmp").toString())
             .config("spark.sql.warehouse.dir", dir.resolve("warehouse").toUri().toString());
       }
+    }
+    if (mode == CatalogMode.MEMORY && !conf.contains("spark.sql.warehouse.dir")) {
+      // keep Spark from creating ./spark-warehouse in the working directory
+      builder.config("spark.sql.warehouse.dir", dir.resolve("warehouse").toUri().toString());
     }
     SparkSession spark = builder.getOrCreate();
     S3.configure(spark.sparkContext().hadoopConfiguration(), settings);
     LOG.info("Spark {} master={} catalog={}", spark.version(), master, mode);
     return spark;
+  }
+
+  private static void createDirectories(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (java.io.IOException e) {
+      throw new QaforgeException(
+          "Cannot create the catalog folder " + dir,
+          e.toString(),
+          "set catalog.dir to a writable local folder");
+    }
   }
 
   static CatalogMode catalogMode(Settings settings, String master, SparkConf conf) {

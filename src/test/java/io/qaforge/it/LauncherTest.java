@@ -84,9 +84,13 @@ class LauncherTest {
   void sqlInANewProcessSeesTheTableByName() {
     requireIngest();
 
+    // all paths are absolute: run from the temp folder, because a second process on an existing
+    // embedded catalog leaves a derby.log in its working directory (see Sessions.metastoreLocked)
     Result r =
-        Processes.localSh(
-            Processes.baseEnv(), concat(new String[] {"sql", BY_SPLIT, "--format", "csv"}, lake()));
+        Processes.localShIn(
+            tmp,
+            Processes.baseEnv(),
+            concat(new String[] {"sql", BY_SPLIT, "--format", "csv"}, lake()));
 
     assertThat(r.exitCode()).as(r::describe).isZero();
     assertThat(r.stdoutLines()).as(r::describe).containsExactly("split,n", "sft,48", "test,12");

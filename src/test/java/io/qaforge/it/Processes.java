@@ -28,8 +28,10 @@ import java.util.stream.Stream;
  * limit, starting and stopping daemons, free ports and HTTP polling. Every wait is bounded.
  */
 final class Processes {
-  /** One local.sh / cluster.sh run (JVM start + Spark + Delta) takes 10-40 s; allow for load. */
-  static final Duration LAUNCH_TIMEOUT = Duration.ofMinutes(4);
+  /**
+   * One local.sh / cluster.sh run (JVM start + Spark + Delta) takes 10-70 s; allow for heavy load.
+   */
+  static final Duration LAUNCH_TIMEOUT = Duration.ofMinutes(6);
 
   private static final int TAIL_LINES = 60;
 
@@ -87,8 +89,9 @@ final class Processes {
   }
 
   /**
-   * Environment for launcher children: everything stays on loopback, and no QAFORGE_* / AWS_*
-   * variable of the developer's shell leaks into the run (tests add what they need).
+   * Environment for launcher children: everything stays on loopback. No QAFORGE_*, AWS_*, SPARK_*,
+   * HADOOP_* or JVM-option variable of the developer's shell reaches a child (see {@link
+   * #applyEnv}); tests add what they need.
    */
   static Map<String, String> baseEnv() {
     Map<String, String> env = new HashMap<>();
@@ -125,10 +128,19 @@ final class Processes {
 
   /** {@code submit/local.sh args...} with the project as working directory. */
   static Result localSh(Map<String, String> env, String... args) {
+    return localShIn(projectDir(), env, args);
+  }
+
+  /**
+   * {@code submit/local.sh args...} run from {@code workDir}: for runs whose paths are all absolute
+   * and that would otherwise leave Spark's ./spark-warehouse or Derby's derby.log in the project
+   * folder.
+   */
+  static Result localShIn(Path workDir, Map<String, String> env, String... args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(projectDir().resolve("submit/local.sh").toString());
     cmd.addAll(Arrays.asList(args));
-    return run(cmd, projectDir(), env, LAUNCH_TIMEOUT);
+    return run(cmd, workDir, env, LAUNCH_TIMEOUT);
   }
 
   /**
