@@ -154,10 +154,18 @@ public final class Generation {
       results.count();
     } else {
       String cachePath = lake.path(DATASET, CACHE);
-      if (lake.exists(DATASET, CACHE)) {
+      if (!lake.exists(DATASET, CACHE)) {
+        // created up front: concurrent chunk commits into an empty folder would conflict
+        spark
+            .createDataFrame(List.of(), CACHE_SCHEMA)
+            .write()
+            .format("delta")
+            .mode("append")
+            .save(cachePath);
+      } else {
         todo =
             todo.join(
-                finalAnswers(lake.read(DATASET, CACHE)).select("request_id"),
+                finalAnswers(lake.read(DATASET, CACHE)),
                 todo.col("request_id").equalTo(col("f_id")),
                 "left_anti");
       }
