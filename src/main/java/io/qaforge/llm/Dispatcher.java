@@ -222,48 +222,49 @@ public final class Dispatcher implements Iterator<Result> {
     }
   }
 
-  private void finishOk(Work w, Attempt a) {
-    String content = a.content();
+  /** The status of an answered call: refused, truncated, invalid output for its schema, or ok. */
+  public record Classified(String status, String parsed, String error) {}
+
+  /**
+   * Classifies a successful call (Attempt kind OK). Shared by online calls and Batch API results so
+   * both give the same statuses.
+   */
+  public static Classified classify(Attempt a, String jsonSchema, Integer maxTokens) {
     if (a.refusal() != null || "content_filter".equals(a.finishReason())) {
-      String why = a.refusal() != null ? "refused: " + a.refusal() : "refused: content filter";
-      ready.add(finish(w, Result.REFUSED, content, null, a, why));
-      return;
+      return new Classified(
+          Result.REFUSED,
+          null,
+          a.refusal() != null ? "refused: " + a.refusal() : "refused: content filter");
     }
     if ("length".equals(a.finishReason())) {
-      ready.add(
-          finish(
-              w,
-              Result.TRUNCATED,
-              content,
-              null,
-              a,
-              "cut at max tokens (" + w.original.maxTokens() + ")"));
-      return;
+      return new Classified(Result.TRUNCATED, null, "cut at max tokens (" + maxTokens + ")");
     }
-    if (w.original.jsonSchema() == null) {
-      ready.add(finish(w, Result.OK, content, null, a, null));
-      return;
+    if (jsonSchema == null) {
+      return new Classified(Result.OK, null, null);
     }
-    JsonOutput.Parsed parsed = JsonOutput.parse(content, w.original.jsonSchema());
-    if (parsed.ok()) {
-      ready.add(finish(w, Result.OK, content, parsed.json(), a, null));
-    } else if (w.repairs < policy.repairAttempts()) {
+    JsonOutput.Parsed parsed = JsonOutput.parse(a.content(), jsonSchema);
+    return parsed.ok()
+        ? new Classified(Result.OK, parsed.json(), null)
+        : new Classified(
+            Result.INVALID_OUTPUT, null, "output does not match the schema: " + parsed.error());
+  }
+
+  private void finishOk(Work w, Attempt a) {
+    Classified c = classify(a, w.original.jsonSchema(), w.original.maxTokens());
+    if (c.status().equals(Result.INVALID_OUTPUT) && w.repairs < policy.repairAttempts()) {
       w.repairs++;
       List<Message> repair = new ArrayList<>(w.original.messages());
-      repair.add(new Message("assistant", content == null ? "" : content));
-      repair.add(new Message("user", String.format(REPAIR, parsed.error())));
+      repair.add(new Message("assistant", a.content() == null ? "" : a.content()));
+      repair.add(
+          new Message(
+              "user",
+              String.format(
+                  REPAIR, c.error().replaceFirst("^output does not match the schema: ", ""))));
       w.current = withMessages(w.original, repair);
       retryAt(w, 0);
-    } else {
-      ready.add(
-          finish(
-              w,
-              Result.INVALID_OUTPUT,
-              content,
-              null,
-              a,
-              "output does not match the schema: " + parsed.error()));
+      return;
     }
+    ready.add(finish(w, c.status(), a.content(), c.parsed(), a, c.error()));
   }
 
   private static ChatRequest withMessages(ChatRequest r, List<Message> messages) {
