@@ -43,7 +43,7 @@ import java.util.regex.Pattern;
  * everything (tests).
  *
  * <p><b>Prompt.</b> Style {@code completion}: the message contents joined by a blank line, roles
- * dropped ({@link #completionPrompt}, the rule of the HTTP backend). Style {@code chat}: the
+ * dropped ({@link RequestBodies#prompt}, the rule of the HTTP backend). Style {@code chat}: the
  * model's chat template (llama.cpp's built-in template handling via {@code
  * LlamaModel.applyTemplate}; when the model has no template, or one llama.cpp does not recognise,
  * llama.cpp itself uses ChatML), with the generation prompt appended. System (and {@code
@@ -315,22 +315,7 @@ public final class LlamaCppClient implements LlmClient {
 
   /** The text given to the model for this request (see the class comment for the rules). */
   String prompt(ChatRequest r) {
-    return chat ? chatPrompt(loaded.model, r.messages()) : completionPrompt(r.messages());
-  }
-
-  /**
-   * Style completion: the message contents joined by a blank line ("\n\n"), roles dropped; the same
-   * rule as {@code OpenAiHttpClient.prompt}, so both backends see the same text.
-   */
-  public static String completionPrompt(List<Message> messages) {
-    StringBuilder out = new StringBuilder();
-    for (Message m : messages) {
-      if (out.length() > 0) {
-        out.append("\n\n");
-      }
-      out.append(m.content() == null ? "" : m.content());
-    }
-    return out.toString();
+    return chat ? chatPrompt(loaded.model, r.messages()) : RequestBodies.prompt(r.messages());
   }
 
   private static String chatPrompt(LlamaModel model, List<Message> messages) {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClientAsync;
 import com.openai.client.okhttp.OpenAIOkHttpClientAsync;
@@ -15,20 +14,15 @@ import com.openai.core.http.HttpResponse;
 import com.openai.errors.OpenAIInvalidDataException;
 import com.openai.errors.OpenAIIoException;
 import com.openai.errors.OpenAIServiceException;
-import com.openai.models.ResponseFormatJsonSchema;
-import com.openai.models.chat.completions.ChatCompletionCreateParams;
-import com.openai.models.completions.CompletionCreateParams;
 import io.qaforge.Hashing;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.net.URI;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -167,7 +161,7 @@ public final class OpenAiHttpClient implements LlmClient {
     this.timeout = timeout;
     this.apiKey = apiKey == null ? "" : apiKey;
     this.shared = shared;
-    this.maxCompletionTokens = isOpenAi(baseUrl);
+    this.maxCompletionTokens = RequestBodies.isOpenAi(baseUrl);
     AtomicInteger threads = new AtomicInteger();
     ThreadPoolExecutor executor =
         new ThreadPoolExecutor(
@@ -288,14 +282,14 @@ public final class OpenAiHttpClient implements LlmClient {
         return client
             .completions()
             .withRawResponse()
-            .create(completionParams(request, spec))
+            .create(RequestBodies.completionParams(request, spec))
             .handle((response, error) -> outcome(response, error, start));
       }
       return client
           .chat()
           .completions()
           .withRawResponse()
-          .create(chatParams(request, spec))
+          .create(RequestBodies.chatParams(request, spec, maxCompletionTokens))
           .handle((response, error) -> outcome(response, error, start));
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(failure(e, start));
@@ -330,140 +324,6 @@ public final class OpenAiHttpClient implements LlmClient {
   }
 
   // ---------------------------------------------------------------------------------- requests
-
-  // max_tokens and seed are deprecated in OpenAI's spec, but compatible servers read them
-  @SuppressWarnings("deprecation")
-  private ChatCompletionCreateParams chatParams(ChatRequest r, ModelSpec spec) {
-    ChatCompletionCreateParams.Builder b = ChatCompletionCreateParams.builder().model(spec.model());
-    for (Message m : r.messages()) {
-      String role = m.role() == null ? "user" : m.role();
-      switch (role) {
-        case "system":
-          b.addSystemMessage(m.content());
-          break;
-        case "user":
-          b.addUserMessage(m.content());
-          break;
-        case "assistant":
-          b.addAssistantMessage(m.content());
-          break;
-        case "developer":
-          b.addDeveloperMessage(m.content());
-          break;
-        default:
-          throw new IllegalArgumentException("unsupported message role '" + role + "'");
-      }
-    }
-    if (r.temperature() != null) {
-      b.temperature(r.temperature());
-    }
-    if (r.topP() != null) {
-      b.topP(r.topP());
-    }
-    if (r.maxTokens() != null) {
-      if (maxCompletionTokens) {
-        b.maxCompletionTokens(r.maxTokens().longValue());
-      } else {
-        b.maxTokens(r.maxTokens().longValue());
-      }
-    }
-    if (r.seed() != null) {
-      b.seed(r.seed());
-    }
-    if (!r.stop().isEmpty()) {
-      b.stop(ChatCompletionCreateParams.Stop.ofStrings(r.stop()));
-    }
-    b.n(1);
-    if (r.logprobs()) {
-      b.logprobs(true);
-    }
-    if (r.jsonSchema() != null) {
-      b.responseFormat(responseFormat(r.jsonSchema()));
-    }
-    return b.build();
-  }
-
-  private static CompletionCreateParams completionParams(ChatRequest r, ModelSpec spec) {
-    CompletionCreateParams.Builder b =
-        CompletionCreateParams.builder().model(spec.model()).prompt(prompt(r.messages()));
-    if (r.temperature() != null) {
-      b.temperature(r.temperature());
-    }
-    if (r.topP() != null) {
-      b.topP(r.topP());
-    }
-    if (r.maxTokens() != null) {
-      b.maxTokens(r.maxTokens().longValue());
-    }
-    if (r.seed() != null) {
-      b.seed(r.seed());
-    }
-    if (!r.stop().isEmpty()) {
-      b.stop(CompletionCreateParams.Stop.ofStrings(r.stop()));
-    }
-    b.n(1);
-    if (r.logprobs()) {
-      b.logprobs(1L);
-    }
-    return b.build();
-  }
-
-  /** The completion-style prompt: message contents joined by a blank line, roles dropped. */
-  static String prompt(List<Message> messages) {
-    if (messages.size() == 1) {
-      return messages.get(0).content();
-    }
-    StringBuilder out = new StringBuilder();
-    for (Message m : messages) {
-      if (out.length() > 0) {
-        out.append("\n\n");
-      }
-      out.append(m.content());
-    }
-    return out.toString();
-  }
-
-  /** The json_schema response format for a schema text, parsed once per distinct text. */
-  static ResponseFormatJsonSchema responseFormat(String schemaJson) {
-    Object cached = SCHEMAS.get(schemaJson);
-    if (cached == null) {
-      cached = parseSchema(schemaJson);
-      if (SCHEMAS.size() >= MAX_CACHED_SCHEMAS) {
-        SCHEMAS.clear();
-      }
-      SCHEMAS.put(schemaJson, cached);
-    }
-    if (cached instanceof RuntimeException e) {
-      throw e;
-    }
-    return (ResponseFormatJsonSchema) cached;
-  }
-
-  private static Object parseSchema(String schemaJson) {
-    Map<String, Object> schema;
-    try {
-      schema = MAPPER.readValue(schemaJson, new TypeReference<Map<String, Object>>() {});
-    } catch (IOException | RuntimeException e) {
-      return new IllegalArgumentException(
-          "the JSON schema is not a JSON object: " + e.getMessage());
-    }
-    if (schema == null) {
-      return new IllegalArgumentException("the JSON schema is not a JSON object");
-    }
-    ResponseFormatJsonSchema.JsonSchema.Schema.Builder s =
-        ResponseFormatJsonSchema.JsonSchema.Schema.builder();
-    schema.forEach((k, v) -> s.putAdditionalProperty(k, JsonValue.from(v)));
-    Object title = schema.get("title");
-    String name = title instanceof String t && NAME.matcher(t).matches() ? t : "response";
-    return ResponseFormatJsonSchema.builder()
-        .jsonSchema(
-            ResponseFormatJsonSchema.JsonSchema.builder()
-                .name(name)
-                .schema(s.build())
-                .strict(true)
-                .build())
-        .build();
-  }
 
   // ---------------------------------------------------------------------------------- outcomes
 
@@ -794,20 +654,5 @@ public final class OpenAiHttpClient implements LlmClient {
 
   private static long millis(long startNanos) {
     return (System.nanoTime() - startNanos) / 1_000_000;
-  }
-
-  private static boolean isOpenAi(String baseUrl) {
-    try {
-      String host = URI.create(baseUrl).getHost();
-      if (host == null) {
-        return false;
-      }
-      host = host.toLowerCase(Locale.ROOT);
-      return host.equals("openai.com")
-          || host.endsWith(".openai.com")
-          || host.endsWith(".openai.azure.com");
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 }

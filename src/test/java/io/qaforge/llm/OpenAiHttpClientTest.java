@@ -174,8 +174,8 @@ class OpenAiHttpClientTest {
     assertThat(format.path("json_schema").path("schema")).isEqualTo(JSON.readTree(schema));
 
     // the parsed schema is cached per schema text
-    assertThat(OpenAiHttpClient.responseFormat(schema))
-        .isSameAs(OpenAiHttpClient.responseFormat(schema));
+    assertThat(RequestBodies.responseFormat(schema))
+        .isSameAs(RequestBodies.responseFormat(schema));
     Attempt bad = send(client, request("chat-alias", "bad schema", "{not json"));
     assertThat(bad.kind()).isEqualTo(Attempt.Kind.CLIENT_ERROR);
     assertThat(bad.error()).contains("JSON schema");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.qaforge.QaforgeException;
 import io.qaforge.llm.ChatRequest;
 import io.qaforge.llm.ModelSpec;
+import io.qaforge.llm.RequestBodies;
 import io.qaforge.llm.Result;
 import io.qaforge.llm.TokenCounter;
 import java.io.ByteArrayOutputStream;

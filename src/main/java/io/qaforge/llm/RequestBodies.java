@@ -1,4 +1,4 @@
-package io.qaforge.llm.batch;
+package io.qaforge.llm;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -8,9 +8,6 @@ import com.openai.core.ObjectMappers;
 import com.openai.models.ResponseFormatJsonSchema;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.completions.CompletionCreateParams;
-import io.qaforge.llm.ChatRequest;
-import io.qaforge.llm.Message;
-import io.qaforge.llm.ModelSpec;
 import java.io.IOException;
 import java.net.URI;
 import java.util.List;
@@ -28,7 +25,7 @@ import java.util.regex.Pattern;
  * OpenAiHttpClient.chatParams/completionParams}; {@code BatchFilesTest} compares both byte for byte
  * against what the stub server receives.
  */
-final class RequestBodies {
+public final class RequestBodies {
   private static final ObjectMapper SDK_JSON = ObjectMappers.jsonMapper();
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -38,7 +35,7 @@ final class RequestBodies {
   private RequestBodies() {}
 
   /** True for OpenAI itself (the hosts that get {@code max_completion_tokens}). */
-  static boolean isOpenAi(String baseUrl) {
+  public static boolean isOpenAi(String baseUrl) {
     if (baseUrl == null) {
       return false;
     }
@@ -56,7 +53,7 @@ final class RequestBodies {
     }
   }
 
-  static boolean completionStyle(ModelSpec spec) {
+  public static boolean completionStyle(ModelSpec spec) {
     return "completion".equalsIgnoreCase(spec.style());
   }
 
@@ -66,7 +63,7 @@ final class RequestBodies {
    * @throws IllegalArgumentException when the request cannot be built (unknown role, a schema that
    *     is not a JSON object): a per-request problem
    */
-  static byte[] body(ChatRequest r, ModelSpec spec, boolean maxCompletionTokens) {
+  public static byte[] body(ChatRequest r, ModelSpec spec, boolean maxCompletionTokens) {
     Object params =
         completionStyle(spec)
             ? completionParams(r, spec)._body()
@@ -81,7 +78,7 @@ final class RequestBodies {
 
   // max_tokens and seed are deprecated in OpenAI's spec, but compatible servers read them
   @SuppressWarnings("deprecation")
-  static ChatCompletionCreateParams chatParams(
+  public static ChatCompletionCreateParams chatParams(
       ChatRequest r, ModelSpec spec, boolean maxCompletionTokens) {
     ChatCompletionCreateParams.Builder b = ChatCompletionCreateParams.builder().model(spec.model());
     for (Message m : r.messages()) {
@@ -132,7 +129,7 @@ final class RequestBodies {
     return b.build();
   }
 
-  static CompletionCreateParams completionParams(ChatRequest r, ModelSpec spec) {
+  public static CompletionCreateParams completionParams(ChatRequest r, ModelSpec spec) {
     CompletionCreateParams.Builder b =
         CompletionCreateParams.builder().model(spec.model()).prompt(prompt(r.messages()));
     if (r.temperature() != null) {
@@ -158,7 +155,7 @@ final class RequestBodies {
   }
 
   /** The completion-style prompt: message contents joined by a blank line, roles dropped. */
-  static String prompt(List<Message> messages) {
+  public static String prompt(List<Message> messages) {
     if (messages.size() == 1) {
       return messages.get(0).content();
     }
@@ -173,7 +170,7 @@ final class RequestBodies {
   }
 
   /** The json_schema response format for a schema text, parsed once per distinct text. */
-  static ResponseFormatJsonSchema responseFormat(String schemaJson) {
+  public static ResponseFormatJsonSchema responseFormat(String schemaJson) {
     Object cached = SCHEMAS.get(schemaJson);
     if (cached == null) {
       cached = parseSchema(schemaJson);
