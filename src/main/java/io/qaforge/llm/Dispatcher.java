@@ -60,7 +60,7 @@ public final class Dispatcher implements Iterator<Result> {
     }
   }
 
-  private record Done(Work work, Attempt attempt) {}
+  private record Done(Work work, Attempt attempt, double cost) {}
 
   public Dispatcher(
       Iterator<ChatRequest> input,
@@ -176,23 +176,27 @@ public final class Dispatcher implements Iterator<Result> {
     client
         .send(w.current)
         .whenComplete(
-            (a, t) ->
-                done.add(
-                    new Done(
-                        w,
-                        a != null
-                            ? a
-                            : Attempt.failure(
-                                Attempt.Kind.IO_ERROR, 0, -1, String.valueOf(t), 0))));
+            (a, t) -> {
+              Attempt attempt =
+                  a != null
+                      ? a
+                      : Attempt.failure(Attempt.Kind.IO_ERROR, 0, -1, String.valueOf(t), 0);
+              double cost =
+                  attempt.kind() == Attempt.Kind.OK
+                      ? w.spec.cost(attempt.promptTokens(), attempt.completionTokens())
+                      : 0;
+              // reported right away, from the callback: the task thread may be blocked in acquire()
+              // waiting for exactly this settlement (budget reservations, breaker, pauses)
+              pacer.report(w.spec.alias(), attempt, w.estimatedTokens, w.estimatedCost, cost);
+              done.add(new Done(w, attempt, cost));
+            });
   }
 
   private void handle(Done d) {
     inFlight--;
     Work w = d.work();
     Attempt a = d.attempt();
-    double cost =
-        a.kind() == Attempt.Kind.OK ? w.spec.cost(a.promptTokens(), a.completionTokens()) : 0;
-    pacer.report(w.spec.alias(), a, w.estimatedTokens, w.estimatedCost, cost);
+    double cost = d.cost();
     w.cost += cost;
     w.latencyMs += a.latencyMs();
     w.promptTokens += a.promptTokens();

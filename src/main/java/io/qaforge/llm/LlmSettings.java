@@ -29,7 +29,9 @@ public record LlmSettings(
     Duration progressInterval,
     double maxCostUsd,
     long maxRequests,
-    LlamaCppClient.Options llamaCpp)
+    LlamaCppClient.Options llamaCpp,
+    Duration breakerOpenAfter,
+    int breakerMinFailures)
     implements Serializable {
   private static final long serialVersionUID = 1L;
   private static final List<String> BACKENDS = List.of("openai", "llama-cpp", "dry-run");
@@ -113,7 +115,9 @@ public record LlmSettings(
         new LlamaCppClient.Options(
             s.intAtLeast("llm.llama-cpp.context-per-slot", 16),
             threads(s),
-            s.intAtLeast("llm.llama-cpp.parallel-slots", 1)));
+            s.intAtLeast("llm.llama-cpp.parallel-slots", 1)),
+        duration(s, "llm.breaker.open-after"),
+        s.intAtLeast("llm.breaker.min-failures", 1));
   }
 
   private static int threads(Settings s) {

@@ -197,6 +197,16 @@ public final class Generation {
     if (!backend.equals("dry-run")) {
       Ledger.append(lake, List.of(entry));
     }
+    String breaker = run.breakerReason(spec.alias());
+    if (breaker != null) {
+      throw new QaforgeException(
+          "Stopped step " + spec.step() + ": the provider of " + spec.alias() + " kept refusing",
+          breaker,
+          "wait and run again: the "
+              + entry.ok()
+              + " answers received are saved in qaforge.responses"
+              + " and will not be paid again; only the failed rows are retried");
+    }
     return out;
   }
 
@@ -312,6 +322,7 @@ public final class Generation {
           count,
           spec.alias(),
           chunks);
+      AutoCloseable progress = run.progress(spec.step(), count);
       Dataset<Row> chunked =
           pending.withColumn(
               "_chunk", pmod(org.apache.spark.sql.functions.hash(col("request_id")), lit(chunks)));
@@ -347,9 +358,18 @@ public final class Generation {
         throw new IllegalStateException("interrupted while generating", e);
       } finally {
         pool.shutdownNow();
+        closeQuietly(progress);
       }
     } finally {
       pending.unpersist();
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      LOG.debug("closing progress: {}", e.toString());
     }
   }
 

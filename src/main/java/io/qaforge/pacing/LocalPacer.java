@@ -1,0 +1,129 @@
+package io.qaforge.pacing;
+
+import io.qaforge.llm.Attempt;
+import io.qaforge.llm.Pacer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A {@link Pacer} in the coordinator's own JVM (Spark local mode, tests): every acquire books one
+ * slot directly and parks until it. Per alias, callers queue on a fair lock, so only the head of
+ * the queue talks to the coordinator and waits for room in the lease window; the others sleep (no
+ * spinning, about two wake-ups per request).
+ */
+public final class LocalPacer implements Pacer {
+  /** Waits until a time of the coordinator's clock. */
+  @FunctionalInterface
+  public interface Sleeper {
+    void sleepUntil(long deadlineNanos) throws InterruptedException;
+
+    /** Parks the thread until {@code System.nanoTime()} reaches the deadline. */
+    Sleeper SYSTEM =
+        deadline -> {
+          for (long left = deadline - System.nanoTime();
+              left > 0;
+              left = deadline - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+            if (Thread.interrupted()) {
+              throw new InterruptedException();
+            }
+          }
+          if (Thread.interrupted()) {
+            throw new InterruptedException();
+          }
+        };
+  }
+
+  static final String CLIENT = "local";
+  private static final long RECHECK_NANOS = 100_000_000L;
+
+  private final Coordinator coordinator;
+  private final Sleeper sleeper;
+  private final ConcurrentHashMap<String, ReentrantLock> queues = new ConcurrentHashMap<>();
+
+  /** On the real clock: the coordinator must use {@link System#nanoTime()}. */
+  public LocalPacer(Coordinator coordinator) {
+    this(coordinator, Sleeper.SYSTEM);
+  }
+
+  /** With a sleeper matching the coordinator's clock (simulated time in tests). */
+  public LocalPacer(Coordinator coordinator, Sleeper sleeper) {
+    this.coordinator = coordinator;
+    this.sleeper = sleeper;
+  }
+
+  public Coordinator coordinator() {
+    return coordinator;
+  }
+
+  @Override
+  public Grant acquire(String alias, long estimatedTokens, double estimatedCostUsd)
+      throws InterruptedException {
+    ReentrantLock queue = queues.computeIfAbsent(alias, a -> new ReentrantLock(true));
+    Coordinator.Lease lease;
+    queue.lockInterruptibly();
+    try {
+      long pendingSince = Long.MIN_VALUE;
+      while (true) {
+        lease =
+            coordinator.lease(
+                CLIENT,
+                alias,
+                1,
+                estimatedTokens,
+                estimatedCostUsd,
+                coordinator.settings().localHorizon().toNanos());
+        if (lease.status() == Coordinator.Status.GRANTED) {
+          break;
+        }
+        if (lease.status() == Coordinator.Status.REFUSED) {
+          return Grant.refused(lease.refusal(), lease.reason());
+        }
+        long now = coordinator.now();
+        if (lease.budgetPending()) {
+          if (pendingSince == Long.MIN_VALUE) {
+            pendingSince = now;
+          } else if (now - pendingSince > coordinator.settings().budgetPendingMaxWait().toNanos()) {
+            return Grant.refused(
+                Refusal.BUDGET,
+                "budget reached: in-flight requests did not settle within "
+                    + coordinator.settings().budgetPendingMaxWait().toSeconds()
+                    + " s (llm.budget.*)");
+          }
+        } else {
+          pendingSince = Long.MIN_VALUE;
+        }
+        // wake at least every 100 ms: a breaker that opens or a budget that settles meanwhile must
+        // answer this caller promptly, not after a long pause
+        sleeper.sleepUntil(Math.min(lease.retryAtNanos(), now + RECHECK_NANOS));
+      }
+    } finally {
+      queue.unlock();
+    }
+    try {
+      sleeper.sleepUntil(lease.firstSlotNanos());
+    } catch (InterruptedException e) {
+      coordinator.giveBack(
+          alias,
+          lease.count(),
+          lease.firstSlotNanos(),
+          lease.intervalNanos(),
+          lease.tokens(),
+          lease.costUsd());
+      throw e;
+    }
+    coordinator.started(alias, 1);
+    return Grant.OK;
+  }
+
+  @Override
+  public void report(
+      String alias,
+      Attempt attempt,
+      long estimatedTokens,
+      double estimatedCostUsd,
+      double costUsd) {
+    coordinator.report(alias, attempt, estimatedTokens, estimatedCostUsd, costUsd, 0);
+  }
+}

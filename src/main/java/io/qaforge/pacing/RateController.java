@@ -1,0 +1,509 @@
+package io.qaforge.pacing;
+
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.TimeMeter;
+import io.github.bucket4j.TokensInheritanceStrategy;
+import io.qaforge.llm.Attempt;
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+/**
+ * Decides when requests for one model alias may start, for the whole job. Spark-free and driven by
+ * an injectable clock, so tests run it in simulated time. Not thread-safe: the {@link Coordinator}
+ * serialises all calls.
+ *
+ * <h2>Request rate</h2>
+ *
+ * Requests are admitted on a schedule of evenly spaced <em>slots</em> (GCRA: a "theoretical arrival
+ * time" that advances by 1/rate per slot and never lies in the past, so idle time does not pile up
+ * into a burst), so the aggregate of all executors is paced exactly. Slots are booked only a little
+ * ahead (10 ms for a pacer in this JVM, about one lease window for remote ones), so a lower rate
+ * takes effect at once; a rate change re-spaces the next free slot from the last booked one. The
+ * rate comes from, in priority:
+ *
+ * <ol>
+ *   <li><b>CONFIGURED</b>: {@code requests-per-minute} of the alias; paced at exactly that rate.
+ *   <li><b>LEARNED</b>: the server's {@code x-ratelimit-limit-requests} (per minute), paced at
+ *       {@code headerSafety} (0.99) of it from the first answer that carries it.
+ *   <li><b>ADAPTIVE</b>: neither known: AIMD on the request rate, starting at 16 req/s, in rounds
+ *       of one smoothed round trip (latency of successful answers, clamped to [50 ms, 2 s]). The
+ *       rate only grows in a round where at least 80 % of its slots were booked (no growth without
+ *       demand) and nothing paused it:
+ *       <ul>
+ *         <li>slow start: ×2 per round until the first overload;
+ *         <li>on an overload (429, or 503/529) for a request sent after the last decrease, at most
+ *             once per round: remember the rate as W; cut it to (share of recent answers that got
+ *             through) × 0.95, at least to half; after a slow-start doubling or a probe step, go
+ *             back to the rate before that step instead when that is lower (it held for a round);
+ *         <li>then each round close half the gap to 0.99·W (at least +0.5 req/s); hold there for 8
+ *             rounds and 600 admitted requests; then probe above it with +0.5 % of the rate,
+ *             doubling per round without overload (at most ×64).
+ *       </ul>
+ *       Against a server limited to C requests in flight (rate × latency = in flight) this settles
+ *       0.5-1.5 % under C/latency with one 429 per probe cycle of a few seconds (see the
+ *       simulations in the tests: ≥ 0.97 of capacity, about 0.1 % 429s).
+ * </ol>
+ *
+ * Configured and learned limits are ceilings: an overload still lowers the rate below them, and it
+ * climbs back the same way. When the provider refuses {@code pauseAfterRefusals} (3) requests in a
+ * row and refusals are at least half of the recent answers (decayed over one round), a limit window
+ * is exhausted: admission for the alias pauses until the latest Retry-After of those answers
+ * (capped at {@code maxRetryAfter}). 429s among successes (a concurrency limit) only lower the
+ * rate; each such request waits for its own Retry-After in the dispatcher.
+ *
+ * <h2>Tokens</h2>
+ *
+ * With {@code tokens-per-minute} configured or learned from {@code x-ratelimit-limit-tokens}
+ * (×0.99), a bucket4j token bucket (capacity {@code tokenBurst} of the limit, greedy refill) holds
+ * the tokens: each slot reserves the request's estimated tokens (a request larger than the bucket
+ * waits until it is full and leaves a debt), and the report corrects by the actual prompt +
+ * completion tokens (refund or extra debt).
+ */
+public final class RateController {
+  /** Where the request rate comes from. */
+  public enum Mode {
+    CONFIGURED,
+    LEARNED,
+    ADAPTIVE
+  }
+
+  /**
+   * Slots handed out: {@code count} requests, the first at {@code firstSlotNanos}, then one every
+   * {@code intervalNanos}; {@code tokens} reserved from the token bucket. {@code count == 0} means
+   * nothing fits in the lease window: ask again at {@code retryAtNanos}.
+   */
+  public record Booking(
+      int count, long firstSlotNanos, long intervalNanos, long tokens, long retryAtNanos) {
+    public boolean granted() {
+      return count > 0;
+    }
+  }
+
+  /** Share of the offered slots that must have been booked in a round for the rate to grow. */
+  static final double UTILIZED = 0.8;
+
+  /** Fewest recent answers for their overload share to size a decrease. */
+  private static final int MIN_ANSWERS_FOR_SHARE = 5;
+
+  /** The decrease when too few answers came back recently to measure the overload share. */
+  static final double SMALL_SAMPLE_DECREASE = 0.9;
+
+  private final String alias;
+  private final PacingSettings s;
+  private final LongSupplier clock;
+  private final double configuredRps;
+  private final double configuredTpm;
+  private double learnedRpm;
+  private double learnedTpm;
+
+  private double rate;
+  private boolean slowStart;
+  private double wMax;
+  private int plateauRounds;
+  private int probeSteps;
+  private double rateBeforeProbe;
+  private long roundStart;
+  private long bookedInRound;
+  private long bookedSinceDecrease;
+  private double recentAnswers;
+  private double recentOverloads;
+  private long lastAnswerAt;
+  private long lastDecrease;
+  private boolean decreased;
+  private double srttNanos = -1;
+  private long tat;
+  private long lastSlot = Long.MIN_VALUE;
+  private long pausedUntil;
+  private int overloadStreak;
+  private long streakRetryUntil = Long.MIN_VALUE;
+
+  private Bucket tokenBucket;
+  private double bucketTpm;
+  private long bucketCapacity;
+
+  private long overloads;
+  private long decreases;
+
+  public RateController(
+      String alias,
+      double requestsPerMinute,
+      double tokensPerMinute,
+      PacingSettings settings,
+      LongSupplier nanoTime) {
+    this.alias = alias;
+    this.s = settings;
+    this.clock = nanoTime;
+    this.configuredRps = requestsPerMinute > 0 ? requestsPerMinute / 60.0 : 0;
+    this.configuredTpm = tokensPerMinute > 0 ? tokensPerMinute : 0;
+    long now = clock.getAsLong();
+    this.roundStart = now;
+    this.lastAnswerAt = now;
+    this.tat = now;
+    this.pausedUntil = now;
+    if (configuredRps > 0) {
+      rate = configuredRps;
+      slowStart = false;
+    } else {
+      rate = s.initialRate();
+      slowStart = true;
+    }
+    if (configuredTpm > 0) {
+      setTokenLimit(configuredTpm);
+    }
+  }
+
+  public String alias() {
+    return alias;
+  }
+
+  /** The request rate being paced now, requests/s. */
+  public double rate() {
+    return rate;
+  }
+
+  public Mode mode() {
+    if (configuredRps > 0) {
+      return Mode.CONFIGURED;
+    }
+    return learnedRpm > 0 ? Mode.LEARNED : Mode.ADAPTIVE;
+  }
+
+  /** The highest rate allowed (configured, or learned × safety), or infinity when adaptive. */
+  public double ceiling() {
+    if (configuredRps > 0) {
+      return configuredRps;
+    }
+    if (learnedRpm > 0) {
+      return learnedRpm / 60.0 * s.headerSafety();
+    }
+    return Double.POSITIVE_INFINITY;
+  }
+
+  /** Tokens per minute paced (configured, or learned × safety), 0 when none. */
+  public double tokensPerMinute() {
+    return bucketTpm;
+  }
+
+  public boolean inSlowStart() {
+    return slowStart;
+  }
+
+  /** Smoothed latency of successful answers in ms, or -1 before the first. */
+  public double srttMs() {
+    return srttNanos < 0 ? -1 : srttNanos / 1e6;
+  }
+
+  public long pausedUntilNanos() {
+    return pausedUntil;
+  }
+
+  public long overloads() {
+    return overloads;
+  }
+
+  public long decreases() {
+    return decreases;
+  }
+
+  private double floorRate() {
+    return Math.min(s.minRate(), ceiling());
+  }
+
+  private long roundNanos() {
+    double r = srttNanos < 0 ? s.initialRtt().toNanos() : srttNanos;
+    return (long)
+        Math.max(s.minRound().toNanos(), Math.min(s.maxRound().toNanos(), Math.max(1, r)));
+  }
+
+  private long intervalNanos() {
+    return Math.max(1, Math.round(1e9 / rate));
+  }
+
+  private double tokensPerNano() {
+    return bucketTpm / 60e9;
+  }
+
+  /**
+   * Books up to {@code permits} slots within {@code horizonNanos} from now, each reserving {@code
+   * tokensEach} tokens. Slots may start in the future: the caller waits for each.
+   */
+  public Booking book(int permits, long tokensEach, long horizonNanos) {
+    return book(permits, 1, tokensEach, horizonNanos);
+  }
+
+  /**
+   * As {@link #book(int, long, long)}, but hands out nothing unless at least {@code minPermits}
+   * slots fit in the window (a client that still holds slots asks for a worthwhile batch, not
+   * crumbs).
+   */
+  public Booking book(int permits, int minPermits, long tokensEach, long horizonNanos) {
+    long now = clock.getAsLong();
+    advance(now);
+    long horizon = Math.max(0, horizonNanos);
+    long limit = now + horizon;
+    long first = Math.max(tat, Math.max(now, pausedUntil));
+    long tokEach = Math.max(0, tokensEach);
+    if (tokenBucket != null && tokEach > 0) {
+      long need = Math.min(tokEach, bucketCapacity);
+      long available = tokenBucket.getAvailableTokens();
+      if (available < need) {
+        first = Math.max(first, now + (long) Math.ceil((need - available) / tokensPerNano()));
+      }
+    }
+    long interval = intervalNanos();
+    int want = Math.max(1, permits);
+    if (first > limit) {
+      // come back when the next free slot enters the window
+      return new Booking(0, 0, 0, 0, Math.max(now + 1, first - horizon));
+    }
+    // as many slots as fit in the window, but at least the batch asked for (it may reach a few
+    // slots past the window): a client that asks for a batch gets one instead of a WAIT
+    long least = Math.max(1, Math.min(Math.min(minPermits, want), horizon / interval));
+    int k = (int) Math.min(want, Math.max(least, 1 + (limit - first) / interval));
+    long tokens = 0;
+    if (tokenBucket != null && tokEach > 0) {
+      double byLimit = tokenBucket.getAvailableTokens() + (limit - now) * tokensPerNano();
+      k = (int) Math.max(1, Math.min(k, (long) Math.floor(byLimit / tokEach)));
+      tokens = k * tokEach;
+      tokenBucket.consumeIgnoringRateLimits(tokens);
+    }
+    tat = first + k * interval;
+    lastSlot = tat - interval;
+    bookedInRound += k;
+    bookedSinceDecrease += k;
+    return new Booking(k, first, interval, tokens, 0);
+  }
+
+  /**
+   * Slots that were booked but not used: when they are the last ones booked, the schedule is
+   * rewound so nobody loses them; their tokens go back to the bucket.
+   */
+  public void giveBack(int permits, long firstSlotNanos, long intervalNanos, long tokens) {
+    long now = clock.getAsLong();
+    if (permits > 0 && intervalNanos > 0) {
+      long end = firstSlotNanos + permits * intervalNanos;
+      if (Math.abs(end - tat) <= intervalNanos / 2) {
+        tat = Math.max(now, firstSlotNanos);
+        lastSlot = tat - intervalNanos;
+      }
+      bookedInRound = Math.max(0, bookedInRound - permits);
+    }
+    if (tokenBucket != null && tokens > 0) {
+      tokenBucket.addTokens(tokens);
+    }
+  }
+
+  /**
+   * One finished attempt: latency, limits from headers, token correction, overload reaction.
+   *
+   * @param ageNanos how long ago the attempt finished (reports from executors arrive batched)
+   */
+  public void onAttempt(Attempt a, long estimatedTokens, long ageNanos) {
+    long now = clock.getAsLong();
+    long completedAt = now - Math.max(0, ageNanos);
+    double decay = Math.exp(-Math.max(0, now - lastAnswerAt) / (double) roundNanos());
+    lastAnswerAt = now;
+    recentAnswers = recentAnswers * decay + 1;
+    recentOverloads = recentOverloads * decay + (isOverload(a) ? 1 : 0);
+    if (a.kind() == Attempt.Kind.OK && a.latencyMs() >= 0) {
+      double x = a.latencyMs() * 1e6;
+      srttNanos = srttNanos < 0 ? x : 0.875 * srttNanos + 0.125 * x;
+    }
+    if (a.limitRequestsPerMinute() > 0) {
+      learnRequests(a.limitRequestsPerMinute());
+    }
+    if (a.limitTokensPerMinute() > 0) {
+      learnTokens(a.limitTokensPerMinute());
+    }
+    if (tokenBucket != null) {
+      long delta = a.promptTokens() + a.completionTokens() - Math.max(0, estimatedTokens);
+      if (delta > 0) {
+        tokenBucket.consumeIgnoringRateLimits(delta);
+      } else if (delta < 0) {
+        tokenBucket.addTokens(-delta);
+      }
+    }
+    if (isOverload(a)) {
+      overload(now, completedAt, a);
+    } else {
+      overloadStreak = 0;
+      streakRetryUntil = Long.MIN_VALUE;
+    }
+  }
+
+  /** 429, or 503/529 (overloaded): the signals that lower the rate. */
+  public static boolean isOverload(Attempt a) {
+    return a.kind() == Attempt.Kind.RATE_LIMITED
+        || a.httpStatus() == 429
+        || (a.kind() == Attempt.Kind.SERVER_ERROR
+            && (a.httpStatus() == 503 || a.httpStatus() == 529));
+  }
+
+  private void overload(long now, long completedAt, Attempt a) {
+    overloads++;
+    overloadStreak++;
+    long maxPause = s.maxRetryAfter().toNanos();
+    if (a.retryAfterMs() > 0 && maxPause > 0) {
+      long pause = Math.min(maxPause, a.retryAfterMs() * 1_000_000L);
+      streakRetryUntil = Math.max(streakRetryUntil, completedAt + pause);
+    }
+    if (overloadStreak >= s.pauseAfterRefusals()
+        && recentOverloads >= 0.5 * recentAnswers
+        && streakRetryUntil != Long.MIN_VALUE) {
+      // refused several times in a row, and most recent answers are refusals: a limit window is
+      // exhausted, so wait as told; 429s among successes (a concurrency limit) only lower the rate
+      pausedUntil = Math.max(pausedUntil, streakRetryUntil);
+    }
+    long sentAt = completedAt - Math.max(0, a.latencyMs()) * 1_000_000L;
+    if (decreased && (sentAt < lastDecrease || now - lastDecrease < roundNanos())) {
+      return; // caused by the rate before the last decrease, or already reacted this round
+    }
+    double next;
+    if (recentAnswers < MIN_ANSWERS_FOR_SHARE) {
+      next = rate * SMALL_SAMPLE_DECREASE;
+    } else {
+      // cut to the share that got through, and a little more (at most to half)
+      double passed = 1 - recentOverloads / recentAnswers;
+      next = rate * Math.max(0.5, passed * s.decreaseFactor());
+    }
+    if ((slowStart || probeSteps > 0) && rateBeforeProbe > 0 && s.probeFallback()) {
+      // the last probe step found the limit: go back to the level before it, which held
+      next = Math.min(next, rateBeforeProbe);
+    }
+    wMax = rate;
+    slowStart = false;
+    setRate(Math.max(floorRate(), next));
+    lastDecrease = now;
+    decreased = true;
+    bookedSinceDecrease = 0;
+    plateauRounds = 0;
+    probeSteps = 0;
+    decreases++;
+    newRound(now);
+  }
+
+  private void newRound(long now) {
+    roundStart = now;
+    bookedInRound = 0;
+  }
+
+  /** Ends a round when one round trip has passed: grows the rate if it was used. */
+  private void advance(long now) {
+    if (now - roundStart < roundNanos()) {
+      return;
+    }
+    double offered = rate * (now - roundStart) / 1e9;
+    boolean utilized = bookedInRound >= UTILIZED * offered;
+    boolean paused = pausedUntil > roundStart;
+    if (utilized && !paused) {
+      increase();
+    }
+    newRound(now);
+  }
+
+  private void increase() {
+    double before = rate;
+    double ceil = ceiling();
+    if (slowStart) {
+      rateBeforeProbe = rate;
+      rate *= s.slowStartFactor();
+    } else {
+      double target = wMax > 0 ? Math.min(ceil, wMax * s.plateauFraction()) : ceil;
+      if (rate < target) {
+        rate =
+            Math.min(
+                target, rate + Math.max(s.additiveStep(), (target - rate) * s.approachFraction()));
+      } else if (rate < ceil) {
+        // hold the plateau for a while, then probe above it with doubling steps
+        plateauRounds++;
+        boolean held =
+            wMax <= 0
+                || plateauRounds > s.plateauRounds() && bookedSinceDecrease >= s.plateauRequests();
+        if (held) {
+          rateBeforeProbe = rate;
+          rate +=
+              Math.max(s.additiveStep(), rate * s.probeStep() * (1L << Math.min(probeSteps, 6)));
+          probeSteps++;
+        }
+      }
+    }
+    double after = Math.min(rate, ceil);
+    rate = before;
+    setRate(after);
+  }
+
+  /** Changes the rate; the next free slot follows the last booked one at the new spacing. */
+  private void setRate(double r) {
+    if (r == rate) {
+      return;
+    }
+    rate = r;
+    if (lastSlot != Long.MIN_VALUE) {
+      tat = lastSlot + intervalNanos();
+    }
+  }
+
+  private void learnRequests(long rpm) {
+    if (rpm == learnedRpm) {
+      return;
+    }
+    boolean first = learnedRpm <= 0;
+    learnedRpm = rpm;
+    if (configuredRps > 0) {
+      return;
+    }
+    double ceil = ceiling();
+    if (first || rate > ceil) {
+      setRate(ceil);
+      slowStart = false;
+      wMax = 0;
+      plateauRounds = 0;
+      probeSteps = 0;
+    }
+  }
+
+  private void learnTokens(long tpm) {
+    if (configuredTpm > 0 || tpm == learnedTpm) {
+      return;
+    }
+    learnedTpm = tpm;
+    setTokenLimit(tpm * s.headerSafety());
+  }
+
+  private void setTokenLimit(double tpm) {
+    bucketTpm = tpm;
+    bucketCapacity = Math.max(1, Math.round(tpm / 60.0 * s.tokenBurst().toNanos() / 1e9));
+    Bandwidth bw =
+        Bandwidth.builder()
+            .capacity(bucketCapacity)
+            .refillGreedy(Math.max(1, Math.round(tpm)), Duration.ofMinutes(1))
+            .initialTokens(bucketCapacity)
+            .build();
+    if (tokenBucket == null) {
+      long origin = clock.getAsLong();
+      TimeMeter meter =
+          new TimeMeter() {
+            @Override
+            public long currentTimeNanos() {
+              return clock.getAsLong() - origin;
+            }
+
+            @Override
+            public boolean isWallClockBased() {
+              return false;
+            }
+          };
+      tokenBucket = Bucket.builder().addLimit(bw).withCustomTimePrecision(meter).build();
+    } else {
+      tokenBucket.replaceConfiguration(
+          BucketConfiguration.builder().addLimit(bw).build(), TokensInheritanceStrategy.AS_IS);
+    }
+  }
+
+  /** Tokens in the bucket now (negative = debt), or Long.MAX_VALUE without a token limit. */
+  public long availableTokens() {
+    return tokenBucket == null ? Long.MAX_VALUE : tokenBucket.getAvailableTokens();
+  }
+}

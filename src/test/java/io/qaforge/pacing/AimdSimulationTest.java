@@ -1,0 +1,106 @@
+package io.qaforge.pacing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The adaptive rate against simulated servers (200 ms latency) that announce no limit, with the
+ * default settings. Throughput and the share of 429s are measured over 10-70 s (after warm-up).
+ */
+class AimdSimulationTest {
+  private record Outcome(double ratio, double share429, long warmup429) {}
+
+  private static Outcome measure(ServerSim sim, double capacityPerSecond, String name) {
+    sim.run(71); // answers to requests sent until 70 s are in
+    long ok = sim.ok(10, 70);
+    long limited = sim.limited(10, 70);
+    Outcome o =
+        new Outcome(
+            ok / 60.0 / capacityPerSecond,
+            limited / (double) Math.max(1, ok + limited),
+            sim.limited(0, 10));
+    System.out.printf(
+        "%-48s throughput %.3f of capacity, 429 share %.4f after 10 s (%d 429s in the first 10 s)%n",
+        name, o.ratio, o.share429, o.warmup429);
+    return o;
+  }
+
+  @Test
+  void findsAConcurrencyCapacityOf64() {
+    ServerSim sim = new ServerSim(PacingSettings.defaults());
+    sim.capacity = 64;
+    sim.horizon = PacingSettings.defaults().localHorizon().toNanos();
+    Outcome o = measure(sim, 64 / 0.2, "concurrency 64, exact latency, local pacer");
+    assertThat(o.ratio).isGreaterThanOrEqualTo(0.95);
+    assertThat(o.share429).isLessThan(0.01);
+  }
+
+  @Test
+  void findsAConcurrencyCapacityWithJitteryLatency() {
+    ServerSim sim = new ServerSim(PacingSettings.defaults());
+    sim.capacity = 64;
+    sim.jitter = 0.02; // 200 ms ± 4 ms
+    sim.horizon = PacingSettings.defaults().localHorizon().toNanos();
+    Outcome o = measure(sim, 64 / 0.2, "concurrency 64, latency ±2 %, local pacer");
+    assertThat(o.ratio).isGreaterThanOrEqualTo(0.95);
+    assertThat(o.share429).isLessThan(0.01);
+  }
+
+  @Test
+  void findsAConcurrencyCapacityThroughLeasesAndBatchedReports() {
+    ServerSim sim = new ServerSim(PacingSettings.defaults());
+    sim.capacity = 64;
+    sim.batchedReports = true; // like RemotePacer: reports every 150 ms, 429s at once
+    sim.horizon = PacingSettings.defaults().leaseWindow().toNanos();
+    sim.producers = 40;
+    Outcome o = measure(sim, 64 / 0.2, "concurrency 64, 100 ms leases, batched reports");
+    assertThat(o.ratio).isGreaterThanOrEqualTo(0.95);
+    assertThat(o.share429).isLessThan(0.01);
+  }
+
+  @Test
+  void findsSmallAndLargeConcurrencyCapacities() {
+    for (int c : new int[] {8, 256}) {
+      ServerSim sim = new ServerSim(PacingSettings.defaults());
+      sim.capacity = c;
+      sim.producers = 16;
+      sim.horizon = PacingSettings.defaults().localHorizon().toNanos();
+      Outcome o = measure(sim, c / 0.2, "concurrency " + c + ", local pacer");
+      assertThat(o.ratio).isGreaterThanOrEqualTo(0.95);
+      assertThat(o.share429).isLessThan(0.01);
+    }
+  }
+
+  @Test
+  void findsARequestRateLimitWithoutHeaders() {
+    for (double rps : new double[] {100, 400}) {
+      for (double burst : new double[] {0.01, 1}) {
+        ServerSim sim = new ServerSim(PacingSettings.defaults());
+        sim.limit = ServerSim.Limit.RPS;
+        sim.rps = rps;
+        sim.burstSeconds = burst;
+        sim.horizon = PacingSettings.defaults().localHorizon().toNanos();
+        Outcome o =
+            measure(
+                sim, rps, String.format("%.0f requests/s, burst %.2f s, no headers", rps, burst));
+        assertThat(o.ratio).isGreaterThanOrEqualTo(0.95);
+        assertThat(o.share429).isLessThan(0.02);
+      }
+    }
+  }
+
+  @Test
+  void paces99PercentOfAnAnnouncedLimitWithout429s() {
+    for (double rps : new double[] {100, 400}) {
+      ServerSim sim = new ServerSim(PacingSettings.defaults());
+      sim.limit = ServerSim.Limit.RPS_WITH_HEADERS;
+      sim.rps = rps;
+      sim.burstSeconds = 0.01; // the strictest server: no burst at all
+      sim.horizon = PacingSettings.defaults().localHorizon().toNanos();
+      Outcome o = measure(sim, rps, String.format("%.0f requests/s announced in headers", rps));
+      assertThat(o.ratio).isGreaterThanOrEqualTo(0.98);
+      assertThat(sim.limited(0, 70)).isZero();
+    }
+  }
+}

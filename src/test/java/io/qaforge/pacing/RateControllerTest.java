@@ -1,0 +1,196 @@
+package io.qaforge.pacing;
+
+import static io.qaforge.pacing.SimClock.MS;
+import static io.qaforge.pacing.SimClock.S;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.qaforge.llm.Attempt;
+import io.qaforge.llm.Pacer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Admission rates in simulated time, through {@link LocalPacer} with a simulated sleeper. */
+class RateControllerTest {
+  private final SimClock clock = new SimClock();
+
+  /** Acquires greedily until {@code until}, reporting each attempt at once; returns start times. */
+  private List<Long> greedy(
+      LocalPacer pacer,
+      String alias,
+      long until,
+      long est,
+      java.util.function.LongFunction<Attempt> answer)
+      throws InterruptedException {
+    List<Long> starts = new ArrayList<>();
+    while (true) {
+      Pacer.Grant g = pacer.acquire(alias, est, 0);
+      if (!g.granted() || clock.now >= until) {
+        return starts;
+      }
+      starts.add(clock.now);
+      pacer.report(alias, answer.apply(clock.now), est, 0, 0);
+    }
+  }
+
+  private static Attempt ok(long tokens) {
+    return Attempt.ok("x", "stop", tokens / 2, tokens - tokens / 2, "m", 200);
+  }
+
+  private static int maxInWindow(List<Long> starts, long window) {
+    int best = 0;
+    int j = 0;
+    for (int i = 0; i < starts.size(); i++) {
+      while (starts.get(i) - starts.get(j) >= window) {
+        j++;
+      }
+      best = Math.max(best, i - j + 1);
+    }
+    return best;
+  }
+
+  @Test
+  void configuredRpmIsPacedExactlyOverTenMinutesWithoutBursts() throws Exception {
+    Coordinator c = clock.coordinator(PacingSettings.defaults(), SimClock.spec("m", 600, 0, 0, 0));
+    LocalPacer pacer = new LocalPacer(c, clock);
+    long start = clock.now;
+    List<Long> starts = greedy(pacer, "m", start + 600 * S, 10, t -> ok(10));
+
+    assertThat(c.controller("m").mode()).isEqualTo(RateController.Mode.CONFIGURED);
+    assertThat((double) starts.size()).isCloseTo(6000, within(60.0)); // 600 RPM for 10 min ±1 %
+    assertThat(maxInWindow(starts, S)).isLessThanOrEqualTo(11);
+    assertThat(maxInWindow(starts, 100 * MS)).isLessThanOrEqualTo(2);
+
+    // after an idle minute nothing has piled up: the next 20 requests still take ~2 s
+    clock.advance(60 * S);
+    long resume = clock.now;
+    List<Long> after = greedy(pacer, "m", resume + 2 * S, 10, t -> ok(10));
+    assertThat(after).hasSizeBetween(19, 21);
+    assertThat(maxInWindow(after, S)).isLessThanOrEqualTo(11);
+  }
+
+  @Test
+  void learnedHeaderLimitIsPacedAt99PercentWithinOneSecond() throws Exception {
+    Coordinator c = clock.coordinator(PacingSettings.defaults());
+    LocalPacer pacer = new LocalPacer(c, clock);
+    assertThat(c.controller("m").mode()).isEqualTo(RateController.Mode.ADAPTIVE);
+    assertThat(pacer.acquire("m", 10, 0).granted()).isTrue();
+    pacer.report("m", ok(10).withLimits(24000, -1), 10, 0, 0); // 400 requests/s
+
+    long learnedAt = clock.now;
+    List<Long> starts =
+        greedy(pacer, "m", learnedAt + 3 * S, 10, t -> ok(10).withLimits(24000, -1));
+
+    RateController ctl = c.controller("m");
+    assertThat(ctl.mode()).isEqualTo(RateController.Mode.LEARNED);
+    assertThat(ctl.rate()).isCloseTo(396, within(0.01));
+    long firstSecond = starts.stream().filter(t -> t < learnedAt + S).count();
+    assertThat(firstSecond).isBetween(392L, 397L);
+    assertThat(maxInWindow(starts, S)).isLessThanOrEqualTo(397);
+  }
+
+  @Test
+  void tokenLimitIsReservedByEstimateAndCorrectedByActuals() throws Exception {
+    // 60,000 tokens/min = 1,000 tokens/s; no request limit
+    long[] actual = {500};
+    Coordinator c =
+        clock.coordinator(PacingSettings.defaults(), SimClock.spec("m", 0, 60_000, 0, 0));
+    LocalPacer pacer = new LocalPacer(c, clock);
+
+    // estimates of 1,000 tokens, actual 500: the refunds let ~2 requests/s through
+    long t0 = clock.now;
+    List<Long> over = greedy(pacer, "m", t0 + 60 * S, 1000, t -> ok(actual[0]));
+    assertThat((double) over.size()).isCloseTo(120, within(6.0));
+
+    // estimates of 250, actual 1,000: the extra 750 become debt, so ~1 request/s
+    clock.advance(60 * S);
+    long t1 = clock.now;
+    actual[0] = 1000;
+    List<Long> under = greedy(pacer, "m", t1 + 60 * S, 250, t -> ok(actual[0]));
+    assertThat((double) under.size()).isCloseTo(60, within(4.0));
+    Coordinator.AliasProgress p = c.progress().aliases().get(0);
+    assertThat(p.tokensIn() + p.tokensOut()).isEqualTo(over.size() * 500L + under.size() * 1000L);
+  }
+
+  @Test
+  void learnedTokenLimitPacesTokens() throws Exception {
+    Coordinator c = clock.coordinator(PacingSettings.defaults());
+    LocalPacer pacer = new LocalPacer(c, clock);
+    pacer.acquire("m", 100, 0);
+    pacer.report("m", ok(100).withLimits(-1, 60_000), 100, 0, 0);
+    assertThat(c.controller("m").tokensPerMinute()).isCloseTo(59_400, within(1.0));
+    long t0 = clock.now;
+    List<Long> starts = greedy(pacer, "m", t0 + 60 * S, 1000, t -> ok(1000));
+    // 59,400 tokens/min at 1,000 a request, plus the bucket's initial second
+    assertThat((double) starts.size()).isCloseTo(60.4, within(2.0));
+  }
+
+  private static Attempt limited(long retryAfterMs) {
+    return Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, retryAfterMs, "slow down", 3);
+  }
+
+  @Test
+  void retryAfterPausesTheAliasWhenRefusalsComeInARow() throws Exception {
+    Coordinator c = clock.coordinator(PacingSettings.defaults(), SimClock.spec("m", 6000, 0, 0, 0));
+    LocalPacer pacer = new LocalPacer(c, clock);
+    for (int i = 0; i < 3; i++) {
+      assertThat(pacer.acquire("m", 10, 0).granted()).isTrue();
+    }
+    long at = clock.now;
+    for (int i = 0; i < 3; i++) {
+      pacer.report("m", limited(5000), 10, 0, 0); // a limit window is exhausted
+    }
+    assertThat(c.progress().aliases().get(0).paused()).isTrue();
+
+    assertThat(pacer.acquire("m", 10, 0).granted()).isTrue();
+    assertThat(clock.now - at).isGreaterThanOrEqualTo(5 * S);
+    assertThat(clock.now - at).isLessThan(5 * S + 50 * MS);
+    // other aliases are not paused
+    long before = clock.now;
+    pacer.acquire("other", 10, 0);
+    assertThat(clock.now - before).isLessThan(MS);
+  }
+
+  @Test
+  void aLone429AmongSuccessesLowersTheRateWithoutPausing() throws Exception {
+    Coordinator c = clock.coordinator(PacingSettings.defaults(), SimClock.spec("m", 6000, 0, 0, 0));
+    LocalPacer pacer = new LocalPacer(c, clock);
+    for (int i = 0; i < 20; i++) {
+      pacer.acquire("m", 10, 0);
+      pacer.report("m", i == 10 ? limited(1000) : ok(10), 10, 0, 0);
+    }
+    assertThat(c.progress().aliases().get(0).paused()).isFalse();
+    assertThat(c.controller("m").rate()).isLessThan(100);
+    long at = clock.now;
+    pacer.acquire("m", 10, 0);
+    assertThat(clock.now - at).isLessThan(100 * MS);
+  }
+
+  @Test
+  void retryAfterIsCappedSoAProviderCannotStallTheRun() throws Exception {
+    Coordinator c = clock.coordinator(PacingSettings.defaults());
+    LocalPacer pacer = new LocalPacer(c, clock);
+    pacer.acquire("m", 10, 0);
+    long at = clock.now;
+    for (int i = 0; i < 3; i++) {
+      pacer.report("m", limited(3_600_000), 10, 0, 0);
+    }
+    pacer.acquire("m", 10, 0);
+    assertThat(clock.now - at).isBetween(60 * S, 61 * S);
+  }
+
+  @Test
+  void overloadsFromBeforeTheLastDecreaseCountOnce() {
+    RateController ctl = new RateController("m", 0, 0, PacingSettings.defaults(), clock);
+    double start = ctl.rate();
+    // a burst of 429s for requests sent at the same time lowers the rate once
+    for (int i = 0; i < 30; i++) {
+      ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "", 1), 0, 0);
+      clock.advance(MS);
+    }
+    assertThat(ctl.decreases()).isEqualTo(1);
+    assertThat(ctl.rate()).isLessThan(start);
+    assertThat(ctl.inSlowStart()).isFalse();
+  }
+}
