@@ -1,5 +1,6 @@
 package io.qaforge;
 
+import io.qaforge.cli.BenchCommand;
 import io.qaforge.cli.PlanCommand;
 import io.qaforge.cli.RunCommand;
 import io.qaforge.cli.SettingsCommand;
@@ -24,6 +25,7 @@ import picocli.CommandLine.Command;
       TablesCommand.class,
       SqlCommand.class,
       SettingsCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

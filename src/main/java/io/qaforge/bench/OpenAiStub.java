@@ -792,12 +792,18 @@ public final class OpenAiStub implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------- main
 
-  /** {@code java ... io.qaforge.bench.OpenAiStub --port 18080 --latency-ms 200 --rps 400}. */
+  /**
+   * {@code qaforge bench stub --port 18080 --latency-ms 200 --rps 400} (or {@code java ...
+   * io.qaforge.bench.OpenAiStub ...}).
+   */
   @CommandLine.Command(
-      name = "openai-stub",
+      name = "stub",
       mixinStandardHelpOptions = true,
-      description = "Scripted OpenAI-protocol server on 127.0.0.1 (runs until killed).")
-  static final class Cli implements Callable<Integer> {
+      description =
+          "Scripted OpenAI-protocol server on 127.0.0.1 for benchmarks (runs until killed): fixed"
+              + " latency, optional requests/s limit (429 + Retry-After + x-ratelimit headers) or"
+              + " concurrency capacity (429 beyond it).")
+  public static final class Cli implements Callable<Integer> {
     @CommandLine.Option(names = "--port", description = "port (0 = any free port)")
     int port = 0;
 

@@ -1,0 +1,325 @@
+package io.qaforge.cli;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.lit;
+
+import io.qaforge.bench.OpenAiStub;
+import io.qaforge.config.Settings;
+import io.qaforge.llm.Attempt;
+import io.qaforge.llm.LlmSettings;
+import io.qaforge.pacing.Coordinator;
+import io.qaforge.spark.Generation;
+import io.qaforge.spark.Lake;
+import io.qaforge.spark.LlmRun;
+import io.qaforge.spark.Sessions;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Benchmarks (not tests): numbers you can rerun, printed for humans and as one JSON line. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Benchmarks: `bench generation` (model-call throughput) and `bench stub` (a local server).",
+    subcommands = {BenchCommand.GenerationBench.class, OpenAiStub.Cli.class})
+public final class BenchCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "Missing benchmark: use `bench generation` or `bench stub`");
+  }
+
+  @Command(
+      name = "generation",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Run N requests through the Generation operator with the normal settings (so OPENAI_BASE_URL"
+            + " / llm.base-url points it at any server) and default pacing, then the same N again"
+            + " from the cache. Prints a summary and, as the last line, JSON with requests, ok,"
+            + " failed, seconds, requests_per_s, steady_requests_per_s, ceiling, ratio, share_429,"
+            + " share_429_after_10s, cpu_ms_per_request, steady_cpu_ms_per_request, cached_rerun_seconds, cached_rerun_calls.",
+        "Tables go to a fresh temporary output root, so your cache is neither used nor changed."
+      })
+  public static final class GenerationBench implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--requests", required = true, description = "How many requests.")
+    long requests;
+
+    @Option(names = "--alias", description = "Model alias (default: llm.default-alias).")
+    String alias;
+
+    @Option(
+        names = "--ceiling",
+        defaultValue = "0",
+        description =
+            "What the server can take, in requests/s (its limit or capacity), for the ratio.")
+    double ceiling;
+
+    @Option(names = "--max-tokens", defaultValue = "16", description = "max tokens per answer.")
+    int maxTokens;
+
+    @Option(names = "--no-rerun", description = "Skip the cached rerun.")
+    boolean noRerun;
+
+    @Mixin SettingsOptions options;
+
+    @Override
+    public Integer call() throws IOException {
+      if (requests < 1) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--requests must be >= 1");
+      }
+      Path root = Files.createTempDirectory("qaforge-bench");
+      List<String> sets = new ArrayList<>(options.sets);
+      sets.add("output.root=" + root.resolve("lake"));
+      sets.add("catalog.type=memory");
+      sets.add("catalog.dir=" + root.resolve("catalog"));
+      Settings settings = Settings.load(options.confFiles, sets);
+      LlmSettings llm = LlmSettings.from(settings);
+      String a = alias == null ? llm.defaultAlias() : alias;
+      String backend = llm.effectiveBackend(a);
+      PrintWriter out = spec.commandLine().getOut();
+      if (backend.equals("dry-run")) {
+        out.println(
+            "WARNING: no endpoint configured (set OPENAI_BASE_URL or llm.base-url): this"
+                + " measures the dry-run backend, not a server.");
+      }
+      SparkSession spark = Sessions.start(settings, "qaforge bench generation");
+      Lake lake = new Lake(spark, settings.string("output.root"));
+      String salt = UUID.randomUUID().toString().substring(0, 8);
+      Dataset<Row> rows =
+          spark
+              .range(requests)
+              .select(
+                  concat(lit("bench " + salt + " #"), col("id").cast("string"), lit(": say hi."))
+                      .as("prompt"))
+              .withColumn("messages", Generation.messages(null, col("prompt")));
+      Generation.Spec gen =
+          new Generation.Spec(
+              "bench", a, 0.0, null, maxTokens, null, List.of(), 1, null, false, "bench");
+      var os =
+          (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      Map<String, Long> byStatus = new TreeMap<>();
+      double seconds;
+      double cpuMs;
+      double steady;
+      long total429;
+      double share429After10;
+      long answers;
+      double steadyCpu;
+      try (LlmRun run = LlmRun.start(spark, llm)) {
+        Timeline timeline = new Timeline(run.coordinator());
+        long cpu0 = os.getProcessCpuTime();
+        long t0 = System.nanoTime();
+        timeline.start();
+        for (Row r :
+            new Generation(lake, llm, run)
+                .generate(rows, gen)
+                .groupBy("status")
+                .count()
+                .collectAsList()) {
+          byStatus.put(r.getString(0), r.getLong(1));
+        }
+        seconds = (System.nanoTime() - t0) / 1e9;
+        cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6;
+        timeline.stop();
+        steady = timeline.steadyRate();
+        total429 = timeline.last()[2];
+        answers = timeline.last()[1];
+        share429After10 = timeline.share429After(10);
+        steadyCpu = timeline.steadyCpuMsPerAnswer();
+      }
+      double cachedSeconds = -1;
+      long cachedCalls = -1;
+      if (!noRerun) {
+        try (LlmRun run = LlmRun.start(spark, llm)) {
+          long t0 = System.nanoTime();
+          long n = new Generation(lake, llm, run).generate(rows, gen).filter("cache_hit").count();
+          cachedSeconds = (System.nanoTime() - t0) / 1e9;
+          cachedCalls =
+              run.coordinator().progress().aliases().stream()
+                  .mapToLong(Coordinator.AliasProgress::started)
+                  .sum();
+          if (n != requests) {
+            out.println("WARNING: only " + n + " of " + requests + " rows came from the cache");
+          }
+        }
+      }
+      long ok = byStatus.getOrDefault("ok", 0L);
+      long failed = requests - ok;
+      double rps = ok / seconds;
+      double ratio = ceiling > 0 ? steady / ceiling : Double.NaN;
+      double share429 = answers == 0 ? 0 : (double) total429 / answers;
+      out.printf(
+          Locale.ROOT,
+          "bench generation: %d requests to %s (%s, alias %s)%n",
+          requests,
+          llm.baseUrl().isEmpty() ? "dry-run" : llm.baseUrl(),
+          backend,
+          a);
+      out.printf(Locale.ROOT, "  statuses: %s%n", byStatus);
+      out.printf(
+          Locale.ROOT,
+          "  wall %.1f s end to end: %.1f ok/s; steady %.1f req/s (first to last answer)%s%n",
+          seconds,
+          rps,
+          steady,
+          ceiling > 0
+              ? String.format(Locale.ROOT, " = %.3f of the %.0f req/s ceiling", ratio, ceiling)
+              : "");
+      out.printf(
+          Locale.ROOT,
+          "  429 answers: %d of %d (%.2f%%), after the first 10 s: %.2f%%%n",
+          total429,
+          answers,
+          100 * share429,
+          100 * share429After10);
+      out.printf(
+          Locale.ROOT,
+          "  process CPU: %.3f ms per request overall (Spark start-up and Delta commits included),"
+              + " %.3f ms per answer in steady state%n",
+          cpuMs / requests,
+          steadyCpu);
+      if (!noRerun) {
+        out.printf(Locale.ROOT, "  cached rerun: %.1f s, %d calls%n", cachedSeconds, cachedCalls);
+      }
+      out.printf(
+          Locale.ROOT,
+          "{\"requests\":%d,\"ok\":%d,\"failed\":%d,\"seconds\":%.3f,\"requests_per_s\":%.2f,\"steady_requests_per_s\":%.2f,"
+              + "\"ceiling\":%.2f,\"ratio\":%s,\"share_429\":%.5f,\"share_429_after_10s\":%.5f,\"cpu_ms_per_request\":%.4f,"
+              + "\"steady_cpu_ms_per_request\":%.4f,\"cached_rerun_seconds\":%.3f,\"cached_rerun_calls\":%d}%n",
+          requests,
+          ok,
+          failed,
+          seconds,
+          rps,
+          steady,
+          ceiling,
+          Double.isNaN(ratio) ? "null" : String.format(Locale.ROOT, "%.4f", ratio),
+          share429,
+          share429After10,
+          cpuMs / requests,
+          steadyCpu,
+          cachedSeconds,
+          cachedCalls);
+      out.flush();
+      return 0;
+    }
+  }
+
+  /** Samples the coordinator's counters every 100 ms: (t, answered attempts, 429s, ok). */
+  static final class Timeline {
+    private static final com.sun.management.OperatingSystemMXBean OS =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private final Coordinator coordinator;
+    private final List<long[]> samples = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
+
+    Timeline(Coordinator coordinator) {
+      this.coordinator = coordinator;
+    }
+
+    void start() {
+      ticker.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
+    }
+
+    void stop() {
+      ticker.shutdownNow();
+      sample();
+    }
+
+    private void sample() {
+      long finished = 0;
+      long r429 = 0;
+      long ok = 0;
+      for (Coordinator.AliasProgress a : coordinator.progress().aliases()) {
+        finished += a.finished();
+        r429 += a.rateLimited();
+        ok += a.done().getOrDefault(Attempt.Kind.OK, 0L);
+      }
+      samples.add(new long[] {System.nanoTime(), finished, r429, ok, OS.getProcessCpuTime()});
+    }
+
+    long[] last() {
+      return samples.get(samples.size() - 1);
+    }
+
+    /** OK answers per second between the first and the last OK answer. */
+    double steadyRate() {
+      long[] first = null;
+      long[] end = null;
+      for (long[] s : samples) {
+        if (first == null && s[3] > 0) {
+          first = s;
+        }
+        if (end == null || s[3] > end[3]) {
+          end = s;
+        }
+      }
+      if (first == null || end == first) {
+        return 0;
+      }
+      return (end[3] - first[3]) / ((end[0] - first[0]) / 1e9);
+    }
+
+    /** Process CPU ms per OK answer between the first and the last OK answer (steady state). */
+    double steadyCpuMsPerAnswer() {
+      long[] first = null;
+      long[] end = null;
+      for (long[] s : samples) {
+        if (first == null && s[3] > 0) {
+          first = s;
+        }
+        if (end == null || s[3] > end[3]) {
+          end = s;
+        }
+      }
+      if (first == null || end == first || end[3] == first[3]) {
+        return Double.NaN;
+      }
+      return (end[4] - first[4]) / 1e6 / (end[3] - first[3]);
+    }
+
+    /** Share of answers that were 429 after the first {@code seconds} of answers. */
+    double share429After(double seconds) {
+      long[] from = null;
+      long[] first = null;
+      for (long[] s : samples) {
+        if (first == null && s[1] > 0) {
+          first = s;
+        }
+        if (first != null && from == null && (s[0] - first[0]) / 1e9 >= seconds) {
+          from = s;
+        }
+      }
+      long[] end = last();
+      if (from == null || end[1] == from[1]) {
+        return 0;
+      }
+      return (double) (end[2] - from[2]) / (end[1] - from[1]);
+    }
+  }
+}
