@@ -31,10 +31,32 @@ public record LlmSettings(
     long maxRequests,
     LlamaCppClient.Options llamaCpp,
     Duration breakerOpenAfter,
-    int breakerMinFailures)
+    int breakerMinFailures,
+    Batch batch)
     implements Serializable {
   private static final long serialVersionUID = 1L;
-  private static final List<String> BACKENDS = List.of("openai", "llama-cpp", "dry-run");
+  private static final List<String> BACKENDS =
+      List.of("openai", "openai-batch", "llama-cpp", "dry-run");
+
+  /**
+   * {@code llm.batch.*}: how aliases with backend = openai-batch use the OpenAI Batch API.
+   *
+   * @param retry how failed or expired lines of a finished batch are sent again: "batch" (in a new
+   *     batch) or "online" (through the online client)
+   */
+  public record Batch(
+      boolean waitForResults,
+      Duration pollInterval,
+      Duration maxWait,
+      String completionWindow,
+      int maxLines,
+      long maxBytes,
+      double discount,
+      String retry)
+      implements Serializable {
+    private static final long serialVersionUID = 1L;
+  }
+
   private static final List<String> STYLES = List.of("chat", "completion");
   private static final Set<String> ALIAS_KEYS =
       Set.of(
@@ -117,7 +139,37 @@ public record LlmSettings(
             threads(s),
             s.intAtLeast("llm.llama-cpp.parallel-slots", 1)),
         duration(s, "llm.breaker.open-after"),
-        s.intAtLeast("llm.breaker.min-failures", 1));
+        s.intAtLeast("llm.breaker.min-failures", 1),
+        batch(s));
+  }
+
+  private static Batch batch(Settings s) {
+    String window = s.string("llm.batch.completion-window").strip();
+    if (!window.matches("[1-9][0-9]*h")) {
+      throw s.invalid("llm.batch.completion-window", "must be a number of hours such as 24h");
+    }
+    int maxLines = s.intAtLeast("llm.batch.max-lines", 1);
+    if (maxLines > 50_000) {
+      throw s.invalid("llm.batch.max-lines", "must be between 1 and 50000 (the API's limit)");
+    }
+    long maxBytes;
+    try {
+      maxBytes = s.config().getLong("llm.batch.max-bytes");
+    } catch (ConfigException.WrongType e) {
+      throw s.invalid("llm.batch.max-bytes", "must be a whole number of bytes");
+    }
+    if (maxBytes < 1 || maxBytes > 200_000_000L) {
+      throw s.invalid("llm.batch.max-bytes", "must be between 1 and 200000000 (under 200 MB)");
+    }
+    return new Batch(
+        s.bool("llm.batch.wait"),
+        duration(s, "llm.batch.poll-interval"),
+        duration(s, "llm.batch.max-wait"),
+        window,
+        maxLines,
+        maxBytes,
+        nonNegative(s, "llm.batch.discount"),
+        s.oneOf("llm.batch.retry", List.of("batch", "online")));
   }
 
   private static int threads(Settings s) {
@@ -229,15 +281,16 @@ public record LlmSettings(
   }
 
   /**
-   * The backend that really serves the alias in this run: dry-run when forced, or when an openai
-   * alias has no endpoint (no llm.base-url / OPENAI_BASE_URL).
+   * The backend that really serves the alias in this run: dry-run when forced, or when an openai or
+   * openai-batch alias has no endpoint (no llm.base-url / OPENAI_BASE_URL).
    */
   public String effectiveBackend(String alias) {
     ModelSpec spec = spec(alias);
     if (dryRun || spec.backend().equals("dry-run")) {
       return "dry-run";
     }
-    if (spec.backend().equals("openai") && baseUrl.isEmpty()) {
+    if ((spec.backend().equals("openai") || spec.backend().equals("openai-batch"))
+        && baseUrl.isEmpty()) {
       return "dry-run";
     }
     return spec.backend();

@@ -169,7 +169,14 @@ public final class Generation {
                 todo.col("request_id").equalTo(col("f_id")),
                 "left_anti");
       }
-      callInChunks(todo, spec, backend, cachePath);
+      if (backend.equals(BatchGeneration.BACKEND)) {
+        // the Batch API (driver side): collect finished batches, submit the rest; retries with
+        // llm.batch.retry = online go through the online client
+        new BatchGeneration(lake, llm, run)
+            .generate(todo, spec, retries -> callInChunks(retries, spec, "openai", cachePath));
+      } else {
+        callInChunks(todo, spec, backend, cachePath);
+      }
       lake.register(DATASET, CACHE);
       results = latest(lake.read(DATASET, CACHE));
     }

@@ -174,8 +174,7 @@ class OpenAiHttpClientTest {
     assertThat(format.path("json_schema").path("schema")).isEqualTo(JSON.readTree(schema));
 
     // the parsed schema is cached per schema text
-    assertThat(RequestBodies.responseFormat(schema))
-        .isSameAs(RequestBodies.responseFormat(schema));
+    assertThat(RequestBodies.responseFormat(schema)).isSameAs(RequestBodies.responseFormat(schema));
     Attempt bad = send(client, request("chat-alias", "bad schema", "{not json"));
     assertThat(bad.kind()).isEqualTo(Attempt.Kind.CLIENT_ERROR);
     assertThat(bad.error()).contains("JSON schema");
