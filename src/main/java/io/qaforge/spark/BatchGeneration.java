@@ -723,26 +723,7 @@ public final class BatchGeneration {
     }
 
     void add(Result x) {
-      rows.add(
-          RowFactory.create(
-              x.requestId(),
-              x.sampleIdx(),
-              x.content(),
-              x.parsed(),
-              x.status(),
-              x.error(),
-              x.attempts(),
-              x.finishReason(),
-              x.promptTokens(),
-              x.completionTokens(),
-              x.latencyMs(),
-              x.modelUsed(),
-              x.backend(),
-              x.costUsd(),
-              spec.alias(),
-              spec.step(),
-              run.id(),
-              at));
+      rows.add(Generation.cacheRow(x, spec, run.id(), at));
       if (rows.size() >= SLICE) {
         flush();
       }

@@ -449,29 +449,33 @@ public final class Generation {
 
         @Override
         public Row next() {
-          Result x = d.next();
-          return RowFactory.create(
-              x.requestId(),
-              x.sampleIdx(),
-              x.content(),
-              x.parsed(),
-              x.status(),
-              x.error(),
-              x.attempts(),
-              x.finishReason(),
-              x.promptTokens(),
-              x.completionTokens(),
-              x.latencyMs(),
-              x.modelUsed(),
-              x.backend(),
-              x.costUsd(),
-              spec.alias(),
-              spec.step(),
-              runId,
-              new Timestamp(System.currentTimeMillis()));
+          return cacheRow(d.next(), spec, runId, new Timestamp(System.currentTimeMillis()));
         }
       };
     }
+  }
+
+  /** One row of {@link #CACHE_SCHEMA} for a result of this run. */
+  static Row cacheRow(Result x, Spec spec, String runId, Timestamp at) {
+    return RowFactory.create(
+        x.requestId(),
+        x.sampleIdx(),
+        x.content(),
+        x.parsed(),
+        x.status(),
+        x.error(),
+        x.attempts(),
+        x.finishReason(),
+        x.promptTokens(),
+        x.completionTokens(),
+        x.latencyMs(),
+        x.modelUsed(),
+        x.backend(),
+        x.costUsd(),
+        spec.alias(),
+        spec.step(),
+        runId,
+        at);
   }
 
   /** A Supplier that Spark can ship to executors. */
