@@ -80,20 +80,12 @@ public final class IngestPipeline implements io.qaforge.Pipeline {
           .add("source_file", DataTypes.StringType)
           .add("source_line", DataTypes.LongType);
 
-  /** Parsed records before split assignment; {@code error} marks a malformed record. */
+  /** Parsed records before split assignment: SCHEMA without split, plus error (malformed). */
   static final StructType PARSED =
-      new StructType()
-          .add("question_id", DataTypes.StringType)
-          .add("question", DataTypes.StringType)
-          .add("answer", DataTypes.StringType)
-          .add("aliases", DataTypes.createArrayType(DataTypes.StringType))
-          .add("normalized_aliases", DataTypes.createArrayType(DataTypes.StringType))
-          .add("normalized_answer", DataTypes.StringType)
-          .add("answer_type", DataTypes.StringType)
-          .add("question_source", DataTypes.StringType)
-          .add("source_split", DataTypes.StringType)
-          .add("source_file", DataTypes.StringType)
-          .add("source_line", DataTypes.LongType)
+      new StructType(
+              java.util.Arrays.stream(SCHEMA.fields())
+                  .filter(f -> !f.name().equals("split"))
+                  .toArray(org.apache.spark.sql.types.StructField[]::new))
           .add("error", DataTypes.StringType);
 
   private static final StructType FILES =

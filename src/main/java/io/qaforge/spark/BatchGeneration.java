@@ -460,18 +460,7 @@ public final class BatchGeneration {
           public ChatRequest next() {
             Row r = it.next();
             sampleOf.put(r.getString(0), r.getInt(1));
-            return new ChatRequest(
-                r.getString(0),
-                spec.alias(),
-                Generation.toMessages(r.getSeq(2)),
-                spec.temperature(),
-                spec.topP(),
-                spec.maxTokens(),
-                spec.seed(),
-                spec.stop(),
-                spec.jsonSchema(),
-                spec.logprobs(),
-                r.getInt(1));
+            return Generation.chatRequest(r, spec);
           }
         };
     Appender rejected = new Appender(spec, Timestamp.from(Instant.now()));

@@ -423,19 +423,7 @@ public final class Generation {
 
             @Override
             public ChatRequest next() {
-              Row r = rows.next();
-              return new ChatRequest(
-                  r.getString(0),
-                  spec.alias(),
-                  toMessages(r.getSeq(2)),
-                  spec.temperature(),
-                  spec.topP(),
-                  spec.maxTokens(),
-                  spec.seed(),
-                  spec.stop(),
-                  spec.jsonSchema(),
-                  spec.logprobs(),
-                  r.getInt(1));
+              return chatRequest(rows.next(), spec);
             }
           };
       Dispatcher d =
@@ -453,6 +441,22 @@ public final class Generation {
         }
       };
     }
+  }
+
+  /** The request of a (request_id, sample_idx, messages) row under the step's spec. */
+  static ChatRequest chatRequest(Row r, Spec spec) {
+    return new ChatRequest(
+        r.getString(0),
+        spec.alias(),
+        toMessages(r.getSeq(2)),
+        spec.temperature(),
+        spec.topP(),
+        spec.maxTokens(),
+        spec.seed(),
+        spec.stop(),
+        spec.jsonSchema(),
+        spec.logprobs(),
+        r.getInt(1));
   }
 
   /** One row of {@link #CACHE_SCHEMA} for a result of this run. */
