@@ -333,9 +333,4 @@ public final class Settings {
     keys.sort(Comparator.naturalOrder());
     return keys;
   }
-
-  /** True if {@code key} names a secret; such values are never printed. */
-  public static boolean isSecret(String key) {
-    return SECRET.matcher(key).matches();
-  }
 }
