@@ -25,11 +25,13 @@ import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.spark.api.java.function.FilterFunction;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -133,6 +135,11 @@ public final class Generation {
         u);
   }
 
+  /**
+   * The requests with one row per sample and the response columns. The result is persisted and
+   * already computed (the ledger counted it), so writing it does not call or read the cache again;
+   * unpersist it when done.
+   */
   public Dataset<Row> generate(Dataset<Row> requests, Spec spec) {
     java.time.Instant started = java.time.Instant.now();
     SparkSession spark = requests.sparkSession();
@@ -145,12 +152,15 @@ public final class Generation {
     Dataset<Row> fanned =
         requests
             .withColumn("sample_idx", explode(sequence(lit(0), lit(spec.samples() - 1))))
-            .withColumn("request_id", requestId(spark, model, spec));
+            .withColumn("request_id", requestId(spark, model, spec))
+            .persist();
     Dataset<Row> todo =
         fanned.select("request_id", "sample_idx", "messages").dropDuplicates("request_id");
     Dataset<Row> results;
     if (backend.equals("dry-run")) {
-      results = call(todo, spec, backend).persist();
+      results =
+          call(todo, spec, backend, todo.sparkSession().sparkContext().defaultParallelism())
+              .persist();
       results.count();
     } else {
       String cachePath = lake.path(DATASET, CACHE);
@@ -162,6 +172,12 @@ public final class Generation {
             .format("delta")
             .mode("append")
             .save(cachePath);
+        // no per-column statistics: request ids are random hashes, so they never skip a file, and
+        // collecting them costs every chunk's write tasks
+        spark.sql(
+            "ALTER TABLE delta.`"
+                + cachePath
+                + "` SET TBLPROPERTIES ('delta.dataSkippingNumIndexedCols' = '0')");
       } else {
         todo =
             todo.join(
@@ -178,7 +194,11 @@ public final class Generation {
         callInChunks(todo, spec, backend, cachePath);
       }
       lake.register(DATASET, CACHE);
-      results = latest(lake.read(DATASET, CACHE));
+      // only this step's requests, before ranking the answers of each
+      results =
+          latest(
+              lake.read(DATASET, CACHE)
+                  .join(fanned.select("request_id").distinct(), "request_id", "left_semi"));
     }
     Dataset<Row> joined = fanned.join(results.drop("sample_idx"), "request_id", "left");
     Column missing = col("status").isNull();
@@ -190,7 +210,8 @@ public final class Generation {
                 when(missing, lit("no answer was recorded for this request"))
                     .otherwise(col("error")))
             .withColumn("cache_hit", coalesce(col("run_id").notEqual(lit(run.id())), lit(false)))
-            .drop("alias", "step", "run_id");
+            .drop("alias", "step", "run_id")
+            .persist();
     Ledger.Entry entry =
         Ledger.measure(
             out,
@@ -201,6 +222,11 @@ public final class Generation {
             run.rateLimited(spec.alias()),
             started);
     run.record(entry);
+    // out is materialised in memory (and disk) now: callers reuse it without calling again
+    fanned.unpersist(false);
+    if (backend.equals("dry-run")) {
+      results.unpersist(false);
+    }
     if (!backend.equals("dry-run")) {
       Ledger.append(lake, List.of(entry));
     }
@@ -322,37 +348,69 @@ public final class Generation {
         LOG.info("{}: all answers cached, no calls", spec.step());
         return;
       }
-      int chunks = (int) Math.max(1, (count + llm.chunkSize() - 1) / llm.chunkSize());
+      int parallelism = pending.sparkSession().sparkContext().defaultParallelism();
+      // HTTP calls wait on the network, not on CPU: one task per chunk and as many chunks at once
+      // as
+      // Spark has task slots, so when one chunk drains its last answers and commits, the others
+      // keep
+      // the request rate up. llama.cpp is CPU-bound: each chunk uses every slot, two at a time.
+      boolean cpuBound = backend.equals("llama-cpp");
+      int concurrent = cpuBound ? 2 : Math.max(2, parallelism);
+      int tasksPerChunk = cpuBound ? parallelism : 1;
+      ChunkPlan plan =
+          new ChunkPlan(
+              count, llm.chunkSize(), llm.chunkInterval().toMillis() / 1000.0, concurrent);
       LOG.info(
-          "{}: {} request(s) to call with {} ({} chunk(s))",
+          "{}: {} request(s) to call with {}, committed in chunks of at least {} ({} at a time)",
           spec.step(),
           count,
           spec.alias(),
-          chunks);
-      AutoCloseable progress = run.progress(spec.step(), count);
-      Dataset<Row> chunked =
+          Math.min(count, llm.chunkSize()),
+          concurrent);
+      Dataset<Row> sliced =
           pending.withColumn(
-              "_chunk", pmod(org.apache.spark.sql.functions.hash(col("request_id")), lit(chunks)));
-      // two chunk jobs at a time: the next one starts while the previous finishes and commits
-      ExecutorService pool = Executors.newFixedThreadPool(Math.min(2, chunks));
+              "_slice",
+              pmod(org.apache.spark.sql.functions.hash(col("request_id")), lit(plan.slices())));
+      int sliceField = sliced.schema().fieldIndex("_slice");
+      AutoCloseable progress = run.progress(spec.step(), count);
+      ExecutorService pool = Executors.newFixedThreadPool(concurrent);
+      CompletionService<int[]> done = new ExecutorCompletionService<>(pool);
+      long started = System.nanoTime();
       try {
-        List<Future<?>> jobs = new ArrayList<>();
-        for (int k = 0; k < chunks; k++) {
-          int chunk = k;
-          jobs.add(
-              pool.submit(
-                  () ->
-                      call(
-                              chunked.filter(col("_chunk").equalTo(chunk)).drop("_chunk"),
-                              spec,
-                              backend)
-                          .write()
-                          .format("delta")
-                          .mode("append")
-                          .save(cachePath)));
-        }
-        for (Future<?> f : jobs) {
-          f.get();
+        int running = 0;
+        while (true) {
+          int[] range;
+          while (running < concurrent
+              && (range = plan.next((System.nanoTime() - started) / 1e9)) != null) {
+            int from = range[0];
+            int to = range[1];
+            int[] chunk = range;
+            // a typed filter: no generated code per chunk (its bounds would be new literals)
+            Dataset<Row> rows =
+                sliced
+                    .filter(
+                        (FilterFunction<Row>)
+                            r -> {
+                              int slice = r.getInt(sliceField);
+                              return slice >= from && slice < to;
+                            })
+                    .drop("_slice");
+            done.submit(
+                () -> {
+                  call(rows, spec, backend, tasksPerChunk)
+                      .write()
+                      .format("delta")
+                      .mode("append")
+                      .save(cachePath);
+                  return chunk;
+                });
+            running++;
+          }
+          if (running == 0) {
+            break;
+          }
+          plan.finished(done.take().get());
+          running--;
         }
       } catch (java.util.concurrent.ExecutionException e) {
         Throwable cause = e.getCause();
@@ -380,12 +438,11 @@ public final class Generation {
     }
   }
 
-  private Dataset<Row> call(Dataset<Row> todo, Spec spec, String backend) {
-    int tasks = todo.sparkSession().sparkContext().defaultParallelism();
-    return todo.repartition(tasks)
-        .mapPartitions(
-            new CallPartition(spec, backend, llm, run.id(), run.pacerFactory()),
-            Encoders.row(CACHE_SCHEMA));
+  private Dataset<Row> call(Dataset<Row> todo, Spec spec, String backend, int tasks) {
+    Dataset<Row> parts = tasks == 1 ? todo.coalesce(1) : todo.repartition(tasks);
+    return parts.mapPartitions(
+        new CallPartition(spec, backend, llm, run.id(), run.pacerFactory()),
+        Encoders.row(CACHE_SCHEMA));
   }
 
   /** Runs on the executors: requests of one partition through the shared client and pacer. */
