@@ -12,6 +12,9 @@ public final class Pipelines {
 
   static {
     ALL.put(IngestPipeline.NAME, IngestPipeline::new);
+    ALL.put(
+        io.qaforge.calibration.CalibrationPipeline.NAME,
+        io.qaforge.calibration.CalibrationPipeline::new);
   }
 
   private Pipelines() {}

@@ -62,7 +62,9 @@ public final class DryRunClient implements LlmClient {
         return o;
       case "array":
         ArrayNode a = MAPPER.createArrayNode();
-        a.add(sample(schema.path("items"), tag));
+        for (int i = Math.max(1, schema.path("minItems").asInt(1)); i > 0; i--) {
+          a.add(sample(schema.path("items"), tag));
+        }
         return a;
       case "integer":
         return MAPPER.getNodeFactory().numberNode(schema.path("minimum").asInt(0));

@@ -269,6 +269,29 @@ public record LlmSettings(
   }
 
   /** The alias, or a clear error listing the defined ones. */
+  /** The same settings with every alias forced to dry-run (what `qaforge plan` uses). */
+  public LlmSettings asDryRun() {
+    return new LlmSettings(
+        baseUrl,
+        apiKey,
+        true,
+        defaultAlias,
+        models,
+        requestTimeout,
+        retry,
+        maxInFlightPerTask,
+        chunkSize,
+        chunkInterval,
+        retryStatuses,
+        progressInterval,
+        maxCostUsd,
+        maxRequests,
+        llamaCpp,
+        breakerOpenAfter,
+        breakerMinFailures,
+        batch);
+  }
+
   public ModelSpec spec(String alias) {
     ModelSpec spec = models.get(alias);
     if (spec == null) {

@@ -30,9 +30,23 @@ public final class Lake {
 
   private final SparkSession spark;
   private final Path root;
+  private final boolean catalog;
 
   public Lake(SparkSession spark, String root) {
+    this(spark, root, true);
+  }
+
+  /**
+   * A lake whose tables are not registered in the catalog (a scratch root: `qaforge plan` runs the
+   * steps in dry-run there without re-pointing the real table names).
+   */
+  public static Lake unregistered(SparkSession spark, String root) {
+    return new Lake(spark, root, false);
+  }
+
+  private Lake(SparkSession spark, String root, boolean catalog) {
     this.spark = spark;
+    this.catalog = catalog;
     try {
       Path p = new Path(root);
       FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
@@ -104,6 +118,9 @@ public final class Lake {
 
   /** Registers {@code dataset.step} for its location (re-pointing a stale name). */
   public void register(String dataset, String step) {
+    if (!catalog) {
+      return;
+    }
     String location = path(dataset, step);
     spark.sql(
         "CREATE DATABASE IF NOT EXISTS `"

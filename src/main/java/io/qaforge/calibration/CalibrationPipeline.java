@@ -1,0 +1,1306 @@
+package io.qaforge.calibration;
+
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.callUDF;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.posexplode;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.sha2;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.sort_array;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.transform;
+import static org.apache.spark.sql.functions.trim;
+import static org.apache.spark.sql.functions.when;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qaforge.Hashing;
+import io.qaforge.Pipeline;
+import io.qaforge.Plan;
+import io.qaforge.QaforgeException;
+import io.qaforge.RunSummary;
+import io.qaforge.config.Settings;
+import io.qaforge.ingest.IngestPipeline;
+import io.qaforge.llm.LlmSettings;
+import io.qaforge.llm.ModelSpec;
+import io.qaforge.prompt.PromptTemplate;
+import io.qaforge.spark.Generation;
+import io.qaforge.spark.Lake;
+import io.qaforge.spark.Ledger;
+import io.qaforge.spark.LlmRun;
+import io.qaforge.spark.Prompts;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Linguistic Calibration (Band et al., ICML 2024) on the Generation operator: trivia questions →
+ * open-ended queries → M samples per query → consensus summaries → SFT data; SFT-model paragraphs →
+ * extracted answers → forecast probabilities → reward-model data; an evaluation (accuracy, ECE,
+ * bootstrap intervals, reliability diagram); training files with a dataset card. Each step writes
+ * {@code calibration.<step>} and is skipped when its fingerprint (settings, prompt versions, model
+ * backends, upstream fingerprints) is unchanged; model answers come from the shared response cache,
+ * so editing one prompt re-calls only that step.
+ */
+public final class CalibrationPipeline implements Pipeline {
+  public static final String NAME = "calibration";
+  private static final Logger LOG = LoggerFactory.getLogger(CalibrationPipeline.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Response columns every generated step keeps (besides its own parsed columns). */
+  static final List<String> LINEAGE =
+      List.of(
+          "request_id",
+          "status",
+          "error",
+          "attempts",
+          "finish_reason",
+          "prompt_tokens",
+          "completion_tokens",
+          "cost_usd",
+          "model_used",
+          "backend",
+          "cache_hit");
+
+  private static final List<String> INPUT_COLUMNS =
+      List.of("question_id", "question", "answer", "aliases", "split");
+
+  private final Settings settings;
+  private final LlmSettings llm;
+  private final CalibrationSettings c;
+  private final IngestPipeline ingest;
+  private final Map<String, PromptTemplate> prompts = new LinkedHashMap<>();
+  private final List<CalibrationParsing.QueryExample> queryExamples;
+  private final List<CalibrationParsing.ParagraphExample> paragraphExamples;
+
+  public CalibrationPipeline(Settings settings) {
+    this(settings, LlmSettings.from(settings));
+  }
+
+  private CalibrationPipeline(Settings settings, LlmSettings llm) {
+    this.settings = settings;
+    this.llm = llm;
+    this.c = CalibrationSettings.from(settings, llm);
+    this.ingest =
+        c.inputTable().equals(settings.string("ingest.dataset") + "." + IngestPipeline.STEP)
+            ? new IngestPipeline(settings)
+            : null;
+    for (String name :
+        List.of(
+            "queries",
+            "samples",
+            "summaries",
+            "sft_prompt",
+            "extract_answers",
+            "forecast_probs",
+            "binary_correctness",
+            "semantic_equivalence")) {
+      prompts.put(name, PromptTemplate.load(NAME + "/" + name));
+    }
+    this.queryExamples =
+        c.precomputedQueryColumn().isEmpty()
+            ? readExamples(
+                "calibration.queries.examples",
+                c.queryExamples(),
+                c.queryShots(),
+                n -> new CalibrationParsing.QueryExample(text(n, "question"), text(n, "query")))
+            : List.of();
+    this.paragraphExamples =
+        readExamples(
+            "calibration.samples.examples",
+            c.paragraphExamples(),
+            c.paragraphShots(),
+            n -> new CalibrationParsing.ParagraphExample(text(n, "query"), text(n, "paragraph")));
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "Linguistic Calibration: queries, samples, summaries, SFT and reward-model data, eval";
+  }
+
+  // ------------------------------------------------------------------------------ run and plan
+
+  /** Shared state of one run: where tables go, the model-call run, fingerprints so far. */
+  private final class Run {
+    final Lake lake;
+    final LlmRun calls;
+    final LlmSettings llm;
+    final boolean force;
+    final List<RunSummary.Step> steps = new ArrayList<>();
+    final Map<String, String> fingerprints = new LinkedHashMap<>();
+    Lake inputLake;
+    String lastNote;
+
+    Run(Lake lake, LlmRun calls, LlmSettings llm, boolean force) {
+      this.lake = lake;
+      this.calls = calls;
+      this.llm = llm;
+      this.force = force;
+    }
+
+    SparkSession spark() {
+      return lake.spark();
+    }
+  }
+
+  @Override
+  public RunSummary run(Lake lake, boolean force) {
+    Instant start = Instant.now();
+    List<RunSummary.Step> steps = new ArrayList<>();
+    if (ingest != null) {
+      steps.addAll(ingest.run(lake, false).steps());
+    }
+    announce();
+    try (LlmRun calls = LlmRun.start(lake.spark(), llm)) {
+      Run r = new Run(lake, calls, llm, force);
+      all(r);
+      steps.addAll(r.steps);
+    }
+    return new RunSummary(NAME, steps, Duration.between(start, Instant.now()));
+  }
+
+  /**
+   * Runs every step in dry-run into a scratch folder (tables not registered): the real request
+   * counts per step (later steps depend on earlier outputs), prompt tokens counted with the alias's
+   * tokenizer, completion tokens at their max-tokens bound, cost from the alias prices.
+   */
+  @Override
+  public Plan plan(Lake lake) {
+    java.nio.file.Path scratch;
+    try {
+      scratch = Files.createTempDirectory("qaforge-plan");
+    } catch (IOException e) {
+      throw new QaforgeException(
+          "Cannot plan calibration", e.toString(), "make sure the temp folder is writable");
+    }
+    Lake dry = Lake.unregistered(lake.spark(), scratch.resolve("lake").toString());
+    if (ingest != null && !lake.exists(inputDataset(), inputStep())) {
+      ingest.run(dry, false);
+    }
+    LlmSettings dryLlm = llm.asDryRun();
+    List<Plan.Step> out = new ArrayList<>();
+    try (LlmRun calls = LlmRun.start(lake.spark(), dryLlm)) {
+      Run r = new Run(dry, calls, dryLlm, true);
+      r.inputLake = lake.exists(inputDataset(), inputStep()) ? lake : dry;
+      all(r);
+      Map<String, Ledger.Entry> byStep = new LinkedHashMap<>();
+      for (Ledger.Entry e : calls.entries()) {
+        byStep.merge(e.step(), e, CalibrationPipeline::add);
+      }
+      for (RunSummary.Step s : r.steps) {
+        String step = s.table().name().substring(NAME.length() + 1);
+        long rows = s.table().rows();
+        List<Ledger.Entry> entries =
+            byStep.entrySet().stream()
+                .filter(e -> e.getKey().equals(step) || e.getKey().startsWith(step + ":"))
+                .map(Map.Entry::getValue)
+                .toList();
+        long req = entries.stream().mapToLong(Ledger.Entry::called).sum();
+        long in = entries.stream().mapToLong(Ledger.Entry::promptTokens).sum();
+        long outTok = entries.stream().mapToLong(Ledger.Entry::completionTokens).sum();
+        double cost = entries.stream().mapToDouble(Ledger.Entry::costUsd).sum();
+        String aliases =
+            String.join(
+                ", ", entries.stream().map(e -> e.alias() + " (" + e.called() + ")").toList());
+        boolean upToDate =
+            lake.fingerprint(NAME, step)
+                .filter(fp -> fp.equals(r.fingerprints.get(step)))
+                .isPresent();
+        out.add(
+            new Plan.Step(
+                NAME + "." + step,
+                rows,
+                req,
+                in,
+                outTok,
+                cost,
+                upToDate,
+                entries.isEmpty() ? "no model calls" : "requests by alias: " + aliases));
+      }
+    } finally {
+      deleteQuietly(scratch);
+    }
+    return new Plan(NAME, out);
+  }
+
+  private static Ledger.Entry add(Ledger.Entry a, Ledger.Entry b) {
+    return new Ledger.Entry(
+        a.runId(),
+        a.step(),
+        a.alias().equals(b.alias()) ? a.alias() : a.alias() + "+" + b.alias(),
+        a.backend(),
+        a.rows() + b.rows(),
+        a.cacheHits() + b.cacheHits(),
+        a.called() + b.called(),
+        a.ok() + b.ok(),
+        a.failed() + b.failed(),
+        a.invalidOutput() + b.invalidOutput(),
+        a.truncated() + b.truncated(),
+        a.refused() + b.refused(),
+        a.skippedBudget() + b.skippedBudget(),
+        a.attempts() + b.attempts(),
+        a.rateLimited() + b.rateLimited(),
+        a.promptTokens() + b.promptTokens(),
+        a.completionTokens() + b.completionTokens(),
+        a.costUsd() + b.costUsd(),
+        a.wallMs() + b.wallMs(),
+        a.startedAt(),
+        b.finishedAt());
+  }
+
+  private void all(Run r) {
+    queries(r);
+    samples(r);
+    summaries(r);
+    sft(r);
+    rmParagraphs(r);
+    extractions(r, "rm_extractions", "rm_paragraphs");
+    rmForecasts(r);
+    rewardModel(r);
+    evalParagraphs(r);
+    extractions(r, "eval_extractions", "eval_paragraphs");
+    evalForecasts(r);
+    semanticEquivalence(r);
+    evalResults(r);
+    export(r);
+  }
+
+  /** Says loudly which aliases will not call a model. */
+  private void announce() {
+    Map<String, String> dry = new LinkedHashMap<>();
+    for (var e : c.calls().entrySet()) {
+      if (llm.effectiveBackend(e.getValue().alias()).equals("dry-run")) {
+        dry.put(e.getKey(), e.getValue().alias());
+      }
+    }
+    if (!dry.isEmpty()) {
+      LOG.warn(
+          "DRY-RUN: no model is called for {} (no endpoint configured: set OPENAI_BASE_URL /"
+              + " llm.base-url, or give the alias backend = llama-cpp with a model-path). Answers"
+              + " are placeholders; token counts and costs are estimates.",
+          dry);
+    }
+  }
+
+  // ------------------------------------------------------------------------------ step runner
+
+  private String step(Run r, String name, List<String> inputs, Supplier<Dataset<Row>> build) {
+    String fp = Hashing.sha256Hex(NAME + "/" + name + "\n" + String.join("\n", inputs));
+    r.fingerprints.put(name, fp);
+    if (!r.force && r.lake.fingerprint(NAME, name).filter(fp::equals).isPresent()) {
+      r.lake.register(NAME, name);
+      r.steps.add(new RunSummary.Step(name, r.lake.describe(NAME, name), true, "up to date"));
+      return fp;
+    }
+    Instant t0 = Instant.now();
+    Dataset<Row> rows = build.get();
+    Lake.TableInfo info = r.lake.write(NAME, name, rows, fp);
+    rows.unpersist(false);
+    String note =
+        String.format(
+            Locale.ROOT, "%.1f s", Duration.between(t0, Instant.now()).toMillis() / 1000.0);
+    if (r.lastNote != null) {
+      note = note + "; " + r.lastNote;
+      r.lastNote = null;
+    }
+    r.steps.add(new RunSummary.Step(name, info, false, note));
+    return fp;
+  }
+
+  /** The fingerprint input of a model call: alias, model, effective backend, parameters, prompt. */
+  private String callPrint(Run r, CalibrationSettings.Call call, PromptTemplate t) {
+    ModelSpec m = r.llm.spec(call.alias());
+    return call
+        + " model="
+        + m.model()
+        + " style="
+        + m.style()
+        + " backend="
+        + r.llm.effectiveBackend(call.alias())
+        + " prompt="
+        + t.hash();
+  }
+
+  private String fp(Run r, String step) {
+    String f = r.fingerprints.get(step);
+    if (f == null) {
+      throw new IllegalStateException("step " + step + " has not run yet");
+    }
+    return step + "=" + f;
+  }
+
+  private Dataset<Row> table(Run r, String step) {
+    return r.lake.read(NAME, step);
+  }
+
+  /** Model answers for the rows (one per sample), with the response columns. */
+  private Dataset<Row> generate(
+      Run r,
+      String step,
+      Dataset<Row> rows,
+      PromptTemplate template,
+      CalibrationSettings.Call call,
+      String schema,
+      int samples) {
+    Dataset<Row> withMessages = Prompts.render(rows, template, "the rows of calibration." + step);
+    Generation.Spec spec =
+        new Generation.Spec(
+            step,
+            call.alias(),
+            call.temperature(),
+            call.topP(),
+            call.maxTokens(),
+            null, // no fixed seed: with one, seeded servers would return M equal samples
+            List.of(),
+            samples,
+            schema,
+            false,
+            template.hash());
+    if (r.llm.effectiveBackend(call.alias()).equals("dry-run")) {
+      r.lastNote = "DRY-RUN answers (no endpoint for " + call.alias() + ")";
+    }
+    return new Generation(r.lake, r.llm, r.calls).generate(withMessages, spec).drop("messages");
+  }
+
+  /**
+   * Rows that are not sent (their input is missing): the same columns as generated rows, status
+   * failed and the reason, so no row disappears.
+   */
+  private static Dataset<Row> notSent(Dataset<Row> rows, String reason) {
+    return rows.withColumn("status", lit("failed"))
+        .withColumn("error", lit(reason))
+        .withColumn("cache_hit", lit(false))
+        .withColumn("sample_idx", lit(0));
+  }
+
+  private static Dataset<Row> union(Dataset<Row> generated, Dataset<Row> skipped) {
+    return generated.unionByName(skipped, true);
+  }
+
+  private static Column[] cols(List<String> names) {
+    return names.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
+  }
+
+  private static List<String> with(List<String> a, String... more) {
+    List<String> out = new ArrayList<>(a);
+    out.addAll(List.of(more));
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------ 1. queries
+
+  private String inputDataset() {
+    return c.inputTable().substring(0, c.inputTable().indexOf('.'));
+  }
+
+  private String inputStep() {
+    return c.inputTable().substring(c.inputTable().indexOf('.') + 1);
+  }
+
+  private Dataset<Row> questions(Run r) {
+    Lake source = r.inputLake != null ? r.inputLake : r.lake;
+    Dataset<Row> in = source.read(inputDataset(), inputStep());
+    List<String> need = new ArrayList<>(INPUT_COLUMNS);
+    if (!c.precomputedQueryColumn().isEmpty()) {
+      need.add(c.precomputedQueryColumn());
+    }
+    List<String> have = List.of(in.columns());
+    List<String> missing = need.stream().filter(n -> !have.contains(n)).toList();
+    if (!missing.isEmpty()) {
+      throw new QaforgeException(
+          "Cannot read questions from " + c.inputTable() + ": missing column(s) " + missing,
+          "the calibration pipeline needs " + need + "; the table has " + have,
+          "point calibration.input at a table written by `qaforge run ingest`, or fix"
+              + " calibration.queries.precomputed-column");
+    }
+    Dataset<Row> q =
+        in.filter(col("split").isin(c.sftSplit(), c.rewardModelSplit(), c.evalSplit()));
+    if (c.maxQuestionsPerSplit() > 0) {
+      q =
+          q.withColumn(
+                  "_n",
+                  row_number()
+                      .over(
+                          Window.partitionBy("split")
+                              .orderBy(sha2(col("question_id"), 256), col("question_id"))))
+              .filter(col("_n").leq(c.maxQuestionsPerSplit()))
+              .drop("_n");
+    }
+    List<Column> out =
+        new ArrayList<>(
+            List.of(
+                col("question_id"),
+                col("question"),
+                col("answer").as("ground_truth_top_answer"),
+                col("aliases").as("ground_truth_answer_list"),
+                lit(inputDataset()).as("dataset_name"),
+                col("split").as("dataset_split")));
+    if (!c.precomputedQueryColumn().isEmpty()) {
+      out.add(col(c.precomputedQueryColumn()).as("paragraph_generation_prompt"));
+    }
+    return q.select(out.toArray(Column[]::new));
+  }
+
+  private void queries(Run r) {
+    Lake source = r.inputLake != null ? r.inputLake : r.lake;
+    String inputPrint =
+        c.inputTable()
+            + "="
+            + source
+                .fingerprint(inputDataset(), inputStep())
+                .orElse(String.valueOf(source.describe(inputDataset(), inputStep()).version()))
+            + " splits="
+            + List.of(c.sftSplit(), c.rewardModelSplit(), c.evalSplit())
+            + " max="
+            + c.maxQuestionsPerSplit();
+    if (!c.precomputedQueryColumn().isEmpty()) {
+      step(
+          r,
+          "queries",
+          List.of(inputPrint, "precomputed=" + c.precomputedQueryColumn()),
+          () ->
+              questions(r)
+                  .withColumn("status", lit("ok"))
+                  .withColumn("error", lit(null).cast("string"))
+                  .persist());
+      return;
+    }
+    PromptTemplate t = prompts.get("queries");
+    String examples = CalibrationParsing.renderQueryExamples(queryExamples);
+    step(
+        r,
+        "queries",
+        List.of(
+            inputPrint, callPrint(r, c.queries(), t), "examples=" + Hashing.sha256Hex(examples)),
+        () -> {
+          Dataset<Row> rows = questions(r).withColumn("examples", lit(examples));
+          Dataset<Row> g = generate(r, "queries", rows, t, c.queries(), t.schema(), 1);
+          Column parsed = callUDF(udf(r, "cal_query"), col("content"));
+          return g.withColumn("_q", parsed)
+              .withColumn("paragraph_generation_prompt", col("_q.value"))
+              .withColumn("parse_error", col("_q.error"))
+              .select(
+                  cols(
+                      with(
+                          List.of(
+                              "question_id",
+                              "question",
+                              "ground_truth_top_answer",
+                              "ground_truth_answer_list",
+                              "dataset_name",
+                              "dataset_split",
+                              "paragraph_generation_prompt",
+                              "parse_error"),
+                          LINEAGE.toArray(String[]::new))));
+        });
+  }
+
+  private Dataset<Row> usableQueries(Run r, String split) {
+    return table(r, "queries")
+        .filter(col("dataset_split").equalTo(split))
+        .filter(col("paragraph_generation_prompt").isNotNull())
+        .select(
+            "question_id",
+            "question",
+            "ground_truth_top_answer",
+            "ground_truth_answer_list",
+            "paragraph_generation_prompt");
+  }
+
+  // ------------------------------------------------------------------------------ 2. samples
+
+  private void samples(Run r) {
+    PromptTemplate t = prompts.get("samples");
+    String examples = CalibrationParsing.renderParagraphExamples(paragraphExamples);
+    step(
+        r,
+        "samples",
+        List.of(
+            fp(r, "queries"),
+            callPrint(r, c.samples(), t),
+            "m=" + c.samplesPerQuery(),
+            "cut=" + c.cutAtBlankLine(),
+            "examples=" + Hashing.sha256Hex(examples)),
+        () -> {
+          Dataset<Row> rows =
+              usableQueries(r, c.sftSplit())
+                  .select("question_id", "paragraph_generation_prompt")
+                  .withColumn("examples", lit(examples));
+          Dataset<Row> g = generate(r, "samples", rows, t, c.samples(), null, c.samplesPerQuery());
+          Column text =
+              c.cutAtBlankLine()
+                  ? callUDF(udf(r, "cal_cut"), col("content"))
+                  : trim(col("content"));
+          return g.withColumn("unprocessed_generated_paragraph", col("content"))
+              .withColumn("generated_paragraph", when(col("status").equalTo("ok"), text))
+              .select(
+                  cols(
+                      with(
+                          List.of(
+                              "question_id",
+                              "sample_idx",
+                              "paragraph_generation_prompt",
+                              "generated_paragraph",
+                              "unprocessed_generated_paragraph"),
+                          LINEAGE.toArray(String[]::new))));
+        });
+  }
+
+  // ------------------------------------------------------------------------------ 3. summaries
+
+  private void summaries(Run r) {
+    PromptTemplate t = prompts.get("summaries");
+    step(
+        r,
+        "summaries",
+        List.of(fp(r, "samples"), callPrint(r, c.summaries(), t)),
+        () -> {
+          Dataset<Row> gathered =
+              table(r, "samples")
+                  .filter(
+                      col("generated_paragraph")
+                          .isNotNull()
+                          .and(trim(col("generated_paragraph")).notEqual("")))
+                  .groupBy("question_id")
+                  .agg(
+                      sort_array(
+                              collect_list(
+                                  struct(
+                                      col("sample_idx"),
+                                      col("generated_paragraph"),
+                                      col("request_id"))))
+                          .as("_s"));
+          Dataset<Row> rows =
+              usableQueries(r, c.sftSplit())
+                  .select("question_id", "paragraph_generation_prompt")
+                  .join(gathered, seq("question_id"), "left")
+                  .withColumn(
+                      "sample_request_ids", transform(col("_s"), s -> s.getField("request_id")))
+                  .withColumn("sample_count", coalesce(size(col("_s")), lit(0)))
+                  .withColumn(
+                      "formatted_paragraphs",
+                      callUDF(
+                          udf(r, "cal_thoughts"),
+                          transform(col("_s"), s -> s.getField("generated_paragraph"))))
+                  .drop("_s");
+          Dataset<Row> usable = rows.filter(col("sample_count").gt(0));
+          Dataset<Row> g = generate(r, "summaries", usable, t, c.summaries(), null, 1);
+          Dataset<Row> skipped =
+              notSent(
+                  rows.filter(col("sample_count").equalTo(0)),
+                  "not sent: no usable sample paragraph for this query");
+          return union(g.withColumn("summary", trim(col("content"))), skipped)
+              .select(
+                  cols(
+                      with(
+                          List.of(
+                              "question_id",
+                              "paragraph_generation_prompt",
+                              "summary",
+                              "sample_count",
+                              "sample_request_ids"),
+                          LINEAGE.toArray(String[]::new))));
+        });
+  }
+
+  // ------------------------------------------------------------------------------ 4. sft
+
+  private void sft(Run r) {
+    step(
+        r,
+        "sft",
+        List.of(fp(r, "summaries"), fp(r, "samples")),
+        () -> {
+          Dataset<Row> icl =
+              table(r, "samples")
+                  .filter(col("generated_paragraph").isNotNull())
+                  .groupBy("question_id")
+                  .agg(
+                      sort_array(
+                              collect_list(struct(col("sample_idx"), col("generated_paragraph"))))
+                          .as("_p"))
+                  .withColumn(
+                      "icl_generated_paragraphs",
+                      transform(col("_p"), p -> p.getField("generated_paragraph")))
+                  .drop("_p");
+          Dataset<Row> s = table(r, "summaries");
+          return s.join(icl, seq("question_id"), "left")
+              .select(
+                  col("question_id"),
+                  col("paragraph_generation_prompt"),
+                  when(col("status").equalTo("ok"), col("summary")).as("claude_summary"),
+                  col("icl_generated_paragraphs"),
+                  col("model_used").as("summary_model"),
+                  col("request_id").as("summary_request_id"),
+                  col("status").as("summary_status"),
+                  col("error").as("summary_error"),
+                  col("sample_request_ids"))
+              .persist();
+        });
+  }
+
+  // ------------------------------------------------------------------------------ 5. reward model
+
+  private void rmParagraphs(Run r) {
+    PromptTemplate t = prompts.get("sft_prompt");
+    step(
+        r,
+        "rm_paragraphs",
+        List.of(
+            fp(r, "queries"),
+            "lc_sft " + callPrint(r, c.lcSft(), t),
+            "factuality_sft " + callPrint(r, c.factualitySft(), t)),
+        () -> {
+          Dataset<Row> q = usableQueries(r, c.rewardModelSplit());
+          Dataset<Row> lc =
+              generate(r, "rm_paragraphs:lc_sft", q, t, c.lcSft(), null, 1)
+                  .withColumn("variant", lit("lc_sft"));
+          Dataset<Row> fact =
+              generate(r, "rm_paragraphs:factuality_sft", q, t, c.factualitySft(), null, 1)
+                  .withColumn("variant", lit("factuality_sft"));
+          return paragraphs(lc.unionByName(fact));
+        });
+  }
+
+  private void evalParagraphs(Run r) {
+    PromptTemplate t = prompts.get("sft_prompt");
+    step(
+        r,
+        "eval_paragraphs",
+        List.of(fp(r, "queries"), callPrint(r, c.evalParagraphs(), t)),
+        () ->
+            paragraphs(
+                generate(
+                        r,
+                        "eval_paragraphs",
+                        usableQueries(r, c.evalSplit()),
+                        t,
+                        c.evalParagraphs(),
+                        null,
+                        1)
+                    .withColumn("variant", lit("eval"))));
+  }
+
+  private static Dataset<Row> paragraphs(Dataset<Row> g) {
+    return g.withColumn(
+            "generated_paragraph", when(col("status").equalTo("ok"), trim(col("content"))))
+        .select(
+            cols(
+                with(
+                    List.of(
+                        "question_id",
+                        "variant",
+                        "question",
+                        "ground_truth_top_answer",
+                        "ground_truth_answer_list",
+                        "paragraph_generation_prompt",
+                        "generated_paragraph"),
+                    LINEAGE.toArray(String[]::new))));
+  }
+
+  /** ExtractAnswers on the lc_sft / eval paragraphs. */
+  private void extractions(Run r, String name, String from) {
+    PromptTemplate t = prompts.get("extract_answers");
+    step(
+        r,
+        name,
+        List.of(fp(r, from), callPrint(r, c.extract(), t)),
+        () -> {
+          Dataset<Row> p =
+              table(r, from)
+                  .filter(col("variant").isin("lc_sft", "eval"))
+                  .select(
+                      col("question_id"),
+                      col("question"),
+                      col("ground_truth_top_answer"),
+                      col("ground_truth_answer_list"),
+                      col("generated_paragraph"),
+                      col("request_id").as("paragraph_request_id"));
+          Dataset<Row> ok = p.filter(col("generated_paragraph").isNotNull());
+          Dataset<Row> g = generate(r, name, ok, t, c.extract(), t.schema(), 1);
+          Dataset<Row> parsed =
+              g.withColumn("_a", callUDF(udf(r, "cal_answers"), col("content")))
+                  .withColumn("extracted_answers", col("_a.value"))
+                  .withColumn("cot_reasoning_path__answer_extraction", col("_a.reasoning"))
+                  .withColumn("parse_error", col("_a.error"))
+                  .drop("_a");
+          Dataset<Row> skipped =
+              notSent(
+                  p.filter(col("generated_paragraph").isNull()),
+                  "not sent: the paragraph step has no answer for this question");
+          return union(parsed, skipped)
+              .select(
+                  cols(
+                      with(
+                          List.of(
+                              "question_id",
+                              "question",
+                              "ground_truth_top_answer",
+                              "ground_truth_answer_list",
+                              "generated_paragraph",
+                              "paragraph_request_id",
+                              "extracted_answers",
+                              "cot_reasoning_path__answer_extraction",
+                              "parse_error"),
+                          LINEAGE.toArray(String[]::new))));
+        });
+  }
+
+  /**
+   * ForecastProbs for the ground truth (rank 0) and each extracted answer of the lc_sft paragraphs;
+   * binary correctness for the factuality_sft paragraphs.
+   */
+  private void rmForecasts(Run r) {
+    PromptTemplate fp = prompts.get("forecast_probs");
+    PromptTemplate bin = prompts.get("binary_correctness");
+    step(
+        r,
+        "rm_forecasts",
+        List.of(
+            fp(r, "rm_extractions"),
+            fp(r, "rm_paragraphs"),
+            callPrint(r, c.forecast(), fp),
+            callPrint(r, c.binary(), bin)),
+        () -> {
+          Dataset<Row> candidates =
+              table(r, "rm_extractions")
+                  .filter(col("generated_paragraph").isNotNull())
+                  .withColumn(
+                      "_c",
+                      when(
+                              col("extracted_answers").isNotNull(),
+                              concat(
+                                  array(col("ground_truth_top_answer")), col("extracted_answers")))
+                          .otherwise(array(col("ground_truth_top_answer"))))
+                  .select(
+                      col("question_id"),
+                      col("question"),
+                      col("generated_paragraph"),
+                      col("paragraph_request_id"),
+                      posexplode(col("_c")).as(seq2("candidate_rank", "candidate_answer")));
+          Dataset<Row> lc =
+              forecast(r, "rm_forecasts", candidates, fp).withColumn("variant", lit("lc_sft"));
+          Dataset<Row> facts =
+              table(r, "rm_paragraphs")
+                  .filter(col("variant").equalTo("factuality_sft"))
+                  .filter(col("generated_paragraph").isNotNull())
+                  .select(
+                      col("question_id"),
+                      col("question"),
+                      col("ground_truth_top_answer"),
+                      col("generated_paragraph"),
+                      col("request_id").as("paragraph_request_id"));
+          Dataset<Row> b =
+              generate(r, "rm_forecasts:binary", facts, bin, c.binary(), bin.schema(), 1)
+                  .withColumn("_b", callUDF(udf(r, "cal_binary"), col("content")))
+                  .withColumn("candidate_rank", lit(0))
+                  .withColumn("candidate_answer", col("ground_truth_top_answer"))
+                  .withColumn("forecast_probability", col("_b.value").cast("double"))
+                  .withColumn("cot_reasoning_path__forecast_probs", col("_b.reasoning"))
+                  .withColumn("parse_error", col("_b.error"))
+                  .withColumn("variant", lit("factuality_sft"))
+                  .drop("_b");
+          return lc.unionByName(b, true).select(cols(FORECAST_COLUMNS));
+        });
+  }
+
+  private static final List<String> FORECAST_COLUMNS =
+      with(
+          List.of(
+              "question_id",
+              "variant",
+              "candidate_rank",
+              "candidate_answer",
+              "question",
+              "generated_paragraph",
+              "paragraph_request_id",
+              "forecast_probability",
+              "cot_reasoning_path__forecast_probs",
+              "parse_error"),
+          LINEAGE.toArray(String[]::new));
+
+  private Dataset<Row> forecast(Run r, String step, Dataset<Row> candidates, PromptTemplate t) {
+    return generate(r, step, candidates, t, c.forecast(), t.schema(), 1)
+        .withColumn("_f", callUDF(udf(r, "cal_prob"), col("content")))
+        .withColumn("forecast_probability", col("_f.value"))
+        .withColumn("cot_reasoning_path__forecast_probs", col("_f.reasoning"))
+        .withColumn("parse_error", col("_f.error"))
+        .drop("_f");
+  }
+
+  private void rewardModel(Run r) {
+    step(
+        r,
+        "reward_model",
+        List.of(fp(r, "rm_forecasts"), fp(r, "rm_paragraphs")),
+        () -> {
+          Dataset<Row> f = table(r, "rm_forecasts");
+          Dataset<Row> lc =
+              f.filter(col("variant").equalTo("lc_sft"))
+                  .groupBy("question_id")
+                  .agg(
+                      sort_array(
+                              collect_list(
+                                  struct(
+                                      col("candidate_rank"),
+                                      col("candidate_answer"),
+                                      col("forecast_probability"),
+                                      col("request_id"))))
+                          .as("_c"),
+                      first("generated_paragraph").as("lc_sft_generated_paragraph"))
+                  .select(
+                      col("question_id"),
+                      col("lc_sft_generated_paragraph"),
+                      transform(col("_c"), x -> x.getField("candidate_answer"))
+                          .as("lc_sft_ground_truth_and_extracted_answers"),
+                      transform(col("_c"), x -> x.getField("forecast_probability"))
+                          .as("lc_sft_forecasted_probs"),
+                      transform(col("_c"), x -> x.getField("request_id"))
+                          .as("lc_sft_forecast_request_ids"));
+          Dataset<Row> fact =
+              f.filter(col("variant").equalTo("factuality_sft"))
+                  .select(
+                      col("question_id"),
+                      col("generated_paragraph").as("factuality_sft_generated_paragraph"),
+                      col("forecast_probability")
+                          .cast("int")
+                          .as("factuality_sft_binary_correctness"),
+                      col("request_id").as("factuality_sft_correctness_request_id"));
+          Dataset<Row> ids = table(r, "rm_paragraphs").select("question_id").distinct();
+          return ids.join(lc, seq("question_id"), "left")
+              .join(fact, seq("question_id"), "left")
+              .withColumn(
+                  "lc_sft_complete",
+                  coalesce(
+                      org.apache.spark.sql.functions.forall(
+                          col("lc_sft_forecasted_probs"), x -> x.isNotNull()),
+                      lit(false)))
+              .persist();
+        });
+  }
+
+  // ------------------------------------------------------------------------------ 6. eval
+
+  private void evalForecasts(Run r) {
+    PromptTemplate t = prompts.get("forecast_probs");
+    step(
+        r,
+        "eval_forecasts",
+        List.of(fp(r, "eval_extractions"), callPrint(r, c.forecast(), t)),
+        () -> {
+          // only the extracted answers (rank 1..n): the metrics use the most probable of them
+          Dataset<Row> candidates =
+              table(r, "eval_extractions")
+                  .filter(col("extracted_answers").isNotNull())
+                  .select(
+                      col("question_id"),
+                      col("question"),
+                      col("generated_paragraph"),
+                      col("paragraph_request_id"),
+                      posexplode(col("extracted_answers")).as(seq2("_i", "candidate_answer")))
+                  .withColumn("candidate_rank", col("_i").plus(1))
+                  .drop("_i");
+          return forecast(r, "eval_forecasts", candidates, t)
+              .withColumn("variant", lit("eval"))
+              .select(cols(FORECAST_COLUMNS));
+        });
+  }
+
+  private void semanticEquivalence(Run r) {
+    PromptTemplate t = prompts.get("semantic_equivalence");
+    step(
+        r,
+        "semantic_equivalence",
+        List.of(
+            fp(r, "eval_forecasts"),
+            fp(r, "eval_extractions"),
+            callPrint(r, c.judge(), t),
+            "batch=" + c.judgeBatchSize()),
+        () -> {
+          Dataset<Row> best =
+              table(r, "eval_forecasts")
+                  .filter(col("forecast_probability").isNotNull())
+                  .groupBy("question_id")
+                  .agg(
+                      collect_list(
+                              struct(
+                                  col("candidate_rank"),
+                                  col("candidate_answer"),
+                                  col("forecast_probability")))
+                          .as("_c"))
+                  .withColumn("_best", callUDF(udf(r, "cal_argmax"), col("_c")))
+                  .select(
+                      col("question_id"),
+                      col("_best.answer").as("argmax_answer"),
+                      col("_best.probability").as("confidence"));
+          Dataset<Row> q =
+              table(r, "eval_extractions")
+                  .select(
+                      "question_id",
+                      "question",
+                      "ground_truth_top_answer",
+                      "ground_truth_answer_list",
+                      "extracted_answers")
+                  .join(best, seq("question_id"), "left");
+          Dataset<Row> judged = q.filter(col("argmax_answer").isNotNull());
+          // batches of judge-batch-size questions in question_id order
+          Dataset<Row> numbered =
+              judged
+                  .withColumn(
+                      "_n",
+                      // one ordered numbering over the eval split (thousands of rows)
+                      row_number()
+                          .over(Window.partitionBy(lit(0)).orderBy(col("question_id")))
+                          .minus(1))
+                  .withColumn("batch_id", floor(col("_n").divide(c.judgeBatchSize())).cast("int"))
+                  .withColumn("batch_position", col("_n").mod(c.judgeBatchSize()).cast("int"))
+                  .drop("_n");
+          Dataset<Row> batches =
+              numbered
+                  .groupBy("batch_id")
+                  .agg(
+                      sort_array(
+                              collect_list(
+                                  struct(
+                                      col("batch_position"),
+                                      col("question"),
+                                      col("ground_truth_top_answer"),
+                                      col("argmax_answer"))))
+                          .as("_items"))
+                  .withColumn("items", callUDF(udf(r, "cal_items"), col("_items")))
+                  .withColumn("batch_size", size(col("_items")))
+                  .drop("_items")
+                  .persist();
+          List<Integer> sizes =
+              batches.select("batch_size").distinct().collectAsList().stream()
+                  .map(x -> x.getInt(0))
+                  .sorted()
+                  .toList();
+          Dataset<Row> verdicts = null;
+          for (int n : sizes) {
+            Dataset<Row> g =
+                generate(
+                        r,
+                        "semantic_equivalence:" + n,
+                        batches.filter(col("batch_size").equalTo(n)),
+                        t,
+                        c.judge(),
+                        verdictSchema(t.schema(), n),
+                        1)
+                    .withColumn("_v", callUDF(udf(r, "cal_verdicts"), col("content"), lit(n)));
+            verdicts = verdicts == null ? g : verdicts.unionByName(g);
+          }
+          Dataset<Row> perQuestion;
+          if (verdicts == null) {
+            perQuestion =
+                numbered
+                    .withColumn("verdict", lit(null).cast("string"))
+                    .withColumn("batch_request_id", lit(null).cast("string"))
+                    .withColumn("judge_error", lit(null).cast("string"));
+          } else {
+            Dataset<Row> v =
+                verdicts.select(
+                    col("batch_id"),
+                    col("request_id").as("batch_request_id"),
+                    col("_v.value").as("_verdicts"),
+                    when(col("status").notEqual("ok"), col("error"))
+                        .otherwise(col("_v.error"))
+                        .as("judge_error"));
+            perQuestion =
+                numbered
+                    .join(v, seq("batch_id"), "left")
+                    .withColumn(
+                        "verdict", element_at(col("_verdicts"), col("batch_position").plus(1)))
+                    .drop("_verdicts");
+          }
+          Dataset<Row> notJudged =
+              q.filter(col("argmax_answer").isNull())
+                  .withColumn(
+                      "judge_error",
+                      lit("not judged: no extracted answer with a probability (counts as wrong)"));
+          Dataset<Row> all = perQuestion.unionByName(notJudged, true);
+          batches.unpersist(false);
+          return all.withColumn("correct", coalesce(col("verdict").equalTo("Yes"), lit(false)))
+              // no extracted answer: confidence 1 and incorrect (the seed's rule)
+              .withColumn("confidence", coalesce(col("confidence"), lit(1.0)))
+              .select(
+                  "question_id",
+                  "question",
+                  "ground_truth_top_answer",
+                  "ground_truth_answer_list",
+                  "argmax_answer",
+                  "confidence",
+                  "verdict",
+                  "correct",
+                  "batch_id",
+                  "batch_request_id",
+                  "judge_error")
+              .persist();
+        });
+  }
+
+  /** The judge's schema with exactly {@code n} verdicts. */
+  static String verdictSchema(String schema, int n) {
+    try {
+      var node = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(schema);
+      var verdicts =
+          (com.fasterxml.jackson.databind.node.ObjectNode) node.path("properties").path("verdicts");
+      verdicts.put("minItems", n);
+      verdicts.put("maxItems", n);
+      return JSON.writeValueAsString(node);
+    } catch (IOException e) {
+      throw new IllegalStateException("the semantic_equivalence schema is not JSON", e);
+    }
+  }
+
+  private void evalResults(Run r) {
+    step(
+        r,
+        "eval_results",
+        List.of(
+            fp(r, "semantic_equivalence"),
+            "bins=" + c.bins(),
+            "resamples=" + c.bootstrapResamples(),
+            "seed=" + c.seed()),
+        () -> {
+          List<Row> rows =
+              table(r, "semantic_equivalence")
+                  .orderBy("question_id")
+                  .select("confidence", "correct")
+                  .collectAsList();
+          double[] conf = new double[rows.size()];
+          boolean[] correct = new boolean[rows.size()];
+          for (int i = 0; i < rows.size(); i++) {
+            conf[i] = rows.get(i).getDouble(0);
+            correct[i] = rows.get(i).getBoolean(1);
+          }
+          String method = c.evalParagraphs().alias();
+          String dataset = inputDataset() + ":" + c.evalSplit();
+          Row out;
+          if (rows.isEmpty()) {
+            out =
+                org.apache.spark.sql.RowFactory.create(
+                    method, dataset, 0L, null, null, null, null, null, null);
+          } else {
+            CalibrationMetrics.Result m =
+                CalibrationMetrics.evaluate(
+                    conf, correct, c.bins(), c.bootstrapResamples(), c.seed());
+            out =
+                org.apache.spark.sql.RowFactory.create(
+                    method,
+                    dataset,
+                    (long) rows.size(),
+                    m.accuracy(),
+                    m.ciLower(),
+                    m.ciUpper(),
+                    m.ece(),
+                    m.eceLower(),
+                    m.eceUpper());
+            writeDiagram(r, conf, correct, m, method, dataset);
+            r.lastNote =
+                String.format(
+                    Locale.ROOT,
+                    "%s on %s: accuracy %.3f [%.3f, %.3f], ECE %.3f [%.3f, %.3f] (n=%d)",
+                    method,
+                    dataset,
+                    m.accuracy(),
+                    m.ciLower(),
+                    m.ciUpper(),
+                    m.ece(),
+                    m.eceLower(),
+                    m.eceUpper(),
+                    rows.size());
+          }
+          return r.spark().createDataFrame(List.of(out), EVAL_SCHEMA);
+        });
+  }
+
+  static final StructType EVAL_SCHEMA =
+      new StructType()
+          .add("method", DataTypes.StringType)
+          .add("dataset", DataTypes.StringType)
+          .add("n", DataTypes.LongType)
+          .add("accuracy", DataTypes.DoubleType)
+          .add("ci_lower", DataTypes.DoubleType)
+          .add("ci_upper", DataTypes.DoubleType)
+          .add("ece", DataTypes.DoubleType)
+          .add("ece_lower", DataTypes.DoubleType)
+          .add("ece_upper", DataTypes.DoubleType);
+
+  /** The reliability diagram, as {@code <output.root>/calibration/eval_results.png}. */
+  private void writeDiagram(
+      Run r,
+      double[] conf,
+      boolean[] correct,
+      CalibrationMetrics.Result m,
+      String method,
+      String dataset) {
+    try {
+      java.nio.file.Path tmp = Files.createTempFile("reliability", ".png");
+      ReliabilityDiagram.write(
+          tmp,
+          method + " on " + dataset,
+          CalibrationMetrics.reliability(conf, correct, c.bins()),
+          m.ece());
+      TrainingFiles.copy(r.spark(), tmp, r.lake.path(NAME, "eval_results") + ".png");
+      Files.deleteIfExists(tmp);
+    } catch (IOException e) {
+      throw new QaforgeException(
+          "Cannot write the reliability diagram next to calibration.eval_results",
+          e.toString(),
+          "check that output.root is writable");
+    }
+  }
+
+  // ------------------------------------------------------------------------------ 7. export
+
+  private void export(Run r) {
+    step(
+        r,
+        "export",
+        List.of(
+            fp(r, "sft"),
+            fp(r, "reward_model"),
+            fp(r, "rm_forecasts"),
+            "sft-eval=" + c.sftEvalSize(),
+            "rm-eval=" + c.rmEvalSize(),
+            "seed=" + c.seed()),
+        () ->
+            new TrainingFiles(r.lake, NAME, c, prompts.get("sft_prompt"))
+                .write(
+                    table(r, "sft"),
+                    table(r, "reward_model"),
+                    table(r, "rm_forecasts"),
+                    modelCard(r)));
+  }
+
+  private Map<String, String> modelCard(Run r) {
+    Map<String, String> models = new LinkedHashMap<>();
+    for (var e : c.calls().entrySet()) {
+      ModelSpec m = r.llm.spec(e.getValue().alias());
+      models.put(
+          e.getKey(),
+          e.getValue().alias()
+              + " = "
+              + m.model()
+              + " ("
+              + r.llm.effectiveBackend(e.getValue().alias())
+              + ", temperature "
+              + e.getValue().temperature()
+              + (e.getValue().topP() == null ? "" : ", top_p " + e.getValue().topP())
+              + ", max tokens "
+              + e.getValue().maxTokens()
+              + ")");
+    }
+    for (String t :
+        List.of(
+            "queries",
+            "samples",
+            "summaries",
+            "sft",
+            "rm_paragraphs",
+            "rm_forecasts",
+            "reward_model",
+            "eval_results")) {
+      models.put("table " + NAME + "." + t, "version " + r.lake.describe(NAME, t).version());
+    }
+    return models;
+  }
+
+  // ------------------------------------------------------------------------------ helpers
+
+  private static scala.collection.immutable.Seq<String> seq(String... names) {
+    return scala.collection.JavaConverters.asScalaBuffer(List.of(names)).toList();
+  }
+
+  private static scala.collection.immutable.Seq<String> seq2(String a, String b) {
+    return seq(a, b);
+  }
+
+  interface Reader<T> {
+    T read(JsonNode n);
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isTextual() || v.asText().isBlank()) {
+      throw new IllegalArgumentException("needs a non-empty \"" + field + "\" string");
+    }
+    return v.asText();
+  }
+
+  private static <T> List<T> readExamples(String key, String path, int shots, Reader<T> reader) {
+    java.nio.file.Path p = java.nio.file.Path.of(path);
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new QaforgeException(
+          "Cannot read " + key + ": " + path,
+          e.toString(),
+          "set " + key + " to a JSON-lines file (relative paths start at the working folder)");
+    }
+    List<T> out = new ArrayList<>();
+    for (int i = 0; i < lines.size() && out.size() < shots; i++) {
+      if (lines.get(i).isBlank()) {
+        continue;
+      }
+      try {
+        out.add(reader.read(JSON.readTree(lines.get(i))));
+      } catch (IOException | IllegalArgumentException e) {
+        throw new QaforgeException(
+            "Invalid example in " + path + ":" + (i + 1),
+            e.getMessage(),
+            "fix that line of " + key + " (one JSON object per line)");
+      }
+    }
+    if (out.size() < shots) {
+      LOG.warn("{} has {} example(s); {} requested", key, out.size(), shots);
+    }
+    return out;
+  }
+
+  private static void deleteQuietly(java.nio.file.Path dir) {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.debug("could not delete {}: {}", dir, e.toString());
+    }
+  }
+
+  /** Registers the parsing UDFs on this session once; returns the name. */
+  private static String udf(Run r, String name) {
+    CalibrationUdfs.register(r.spark());
+    return name;
+  }
+}
