@@ -607,7 +607,11 @@ public final class OpenAiStub implements AutoCloseable {
       if (fault != null) {
         text = text.replace(fault.marker(), "");
       }
-      text = StubAnswers.firstWords(text, 8);
+      // the first words and a short hash of the whole prompt: different prompts, different values
+      text =
+          StubAnswers.firstWords(text, 8)
+              + " #"
+              + io.qaforge.Hashing.sha256Hex(text).substring(0, 6);
       try {
         content =
             JSON.writeValueAsString(

@@ -278,21 +278,45 @@ public final class CalibrationPipeline implements Pipeline {
         b.finishedAt());
   }
 
+  /** The steps in order; a run stops after {@code calibration.until} when it is set. */
+  static final List<String> STEPS =
+      List.of(
+          "queries",
+          "samples",
+          "summaries",
+          "sft",
+          "rm_paragraphs",
+          "rm_extractions",
+          "rm_forecasts",
+          "reward_model",
+          "eval_paragraphs",
+          "eval_extractions",
+          "eval_forecasts",
+          "semantic_equivalence",
+          "eval_results",
+          "export");
+
   private void all(Run r) {
-    queries(r);
-    samples(r);
-    summaries(r);
-    sft(r);
-    rmParagraphs(r);
-    extractions(r, "rm_extractions", "rm_paragraphs");
-    rmForecasts(r);
-    rewardModel(r);
-    evalParagraphs(r);
-    extractions(r, "eval_extractions", "eval_paragraphs");
-    evalForecasts(r);
-    semanticEquivalence(r);
-    evalResults(r);
-    export(r);
+    List<Runnable> steps =
+        List.of(
+            () -> queries(r),
+            () -> samples(r),
+            () -> summaries(r),
+            () -> sft(r),
+            () -> rmParagraphs(r),
+            () -> extractions(r, "rm_extractions", "rm_paragraphs"),
+            () -> rmForecasts(r),
+            () -> rewardModel(r),
+            () -> evalParagraphs(r),
+            () -> extractions(r, "eval_extractions", "eval_paragraphs"),
+            () -> evalForecasts(r),
+            () -> semanticEquivalence(r),
+            () -> evalResults(r),
+            () -> export(r));
+    int last = c.until().isEmpty() ? STEPS.size() - 1 : STEPS.indexOf(c.until());
+    for (int i = 0; i <= last; i++) {
+      steps.get(i).run();
+    }
   }
 
   /** Says loudly which aliases will not call a model. */
@@ -562,7 +586,9 @@ public final class CalibrationPipeline implements Pipeline {
                   ? callUDF(udf(r, "cal_cut"), col("content"))
                   : trim(col("content"));
           return g.withColumn("unprocessed_generated_paragraph", col("content"))
-              .withColumn("generated_paragraph", when(col("status").equalTo("ok"), text))
+              // a base model that runs on to max-tokens still gave its first paragraph (status
+              // truncated stays visible)
+              .withColumn("generated_paragraph", when(usable(), text))
               .select(
                   cols(
                       with(
@@ -606,7 +632,8 @@ public final class CalibrationPipeline implements Pipeline {
                   .join(gathered, seq("question_id"), "left")
                   .withColumn(
                       "sample_request_ids", transform(col("_s"), s -> s.getField("request_id")))
-                  .withColumn("sample_count", coalesce(size(col("_s")), lit(0)))
+                  .withColumn(
+                      "sample_count", when(col("_s").isNull(), 0).otherwise(size(col("_s"))))
                   .withColumn(
                       "formatted_paragraphs",
                       callUDF(
@@ -617,7 +644,7 @@ public final class CalibrationPipeline implements Pipeline {
           Dataset<Row> g = generate(r, "summaries", usable, t, c.summaries(), null, 1);
           Dataset<Row> skipped =
               notSent(
-                  rows.filter(col("sample_count").equalTo(0)),
+                  rows.filter(col("sample_count").leq(0)),
                   "not sent: no usable sample paragraph for this query");
           return union(g.withColumn("summary", trim(col("content"))), skipped)
               .select(
@@ -711,9 +738,13 @@ public final class CalibrationPipeline implements Pipeline {
                     .withColumn("variant", lit("eval"))));
   }
 
+  /** Paragraph answers that can be used: complete, or cut at max tokens. */
+  private static Column usable() {
+    return col("status").isin("ok", "truncated").and(trim(col("content")).notEqual(""));
+  }
+
   private static Dataset<Row> paragraphs(Dataset<Row> g) {
-    return g.withColumn(
-            "generated_paragraph", when(col("status").equalTo("ok"), trim(col("content"))))
+    return g.withColumn("generated_paragraph", when(usable(), trim(col("content"))))
         .select(
             cols(
                 with(
@@ -1222,16 +1253,7 @@ public final class CalibrationPipeline implements Pipeline {
               + e.getValue().maxTokens()
               + ")");
     }
-    for (String t :
-        List.of(
-            "queries",
-            "samples",
-            "summaries",
-            "sft",
-            "rm_paragraphs",
-            "rm_forecasts",
-            "reward_model",
-            "eval_results")) {
+    for (String t : STEPS.subList(0, STEPS.indexOf("export"))) {
       models.put("table " + NAME + "." + t, "version " + r.lake.describe(NAME, t).version());
     }
     return models;

@@ -35,7 +35,8 @@ public record CalibrationSettings(
     int bootstrapResamples,
     long seed,
     int sftEvalSize,
-    int rmEvalSize)
+    int rmEvalSize,
+    String until)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
@@ -84,8 +85,19 @@ public record CalibrationSettings(
             s.intAtLeast("calibration.eval.bootstrap-resamples", 1),
             s.config().getLong("calibration.seed"),
             s.intAtLeast("calibration.export.sft-eval-questions", 0),
-            s.intAtLeast("calibration.export.rm-eval-questions", 0));
+            s.intAtLeast("calibration.export.rm-eval-questions", 0),
+            until(s));
     return c;
+  }
+
+  private static String until(Settings s) {
+    String v = s.string("calibration.until").strip();
+    if (!v.isEmpty() && !CalibrationPipeline.STEPS.contains(v)) {
+      throw s.invalid(
+          "calibration.until",
+          "must be empty (every step) or one of " + String.join(", ", CalibrationPipeline.STEPS));
+    }
+    return v;
   }
 
   private static String split(Settings s, String key) {

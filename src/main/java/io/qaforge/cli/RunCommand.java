@@ -6,6 +6,9 @@ import io.qaforge.RunSummary;
 import io.qaforge.config.Settings;
 import io.qaforge.spark.Lake;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -32,12 +35,31 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Rebuild every step even when its table is up to date.")
   boolean force;
 
+  @Option(
+      names = "--import-batch-output",
+      paramLabel = "FILE",
+      description =
+          "A Batch API output or error file downloaded by hand: each step imports the answers of"
+              + " its own requests into the cache before it collects or submits (repeatable).")
+  List<Path> importBatchOutput = new ArrayList<>();
+
   @Mixin SettingsOptions options;
 
   @Override
   public Integer call() {
     PipelineName.check(spec.commandLine(), pipeline);
+    if (!importBatchOutput.isEmpty()) {
+      options.sets.add(
+          "llm.batch.import="
+              + importBatchOutput.stream()
+                  .map(
+                      f ->
+                          com.typesafe.config.ConfigUtil.quoteString(f.toAbsolutePath().toString()))
+                  .collect(java.util.stream.Collectors.joining(",", "[", "]")));
+    }
     Settings settings = options.load();
+    io.qaforge.llm.LlmSettings.from(
+        settings); // llm.* too, whether or not the pipeline calls models
     Pipeline p = Pipelines.create(pipeline, settings); // validates settings before Spark starts
     Lake lake = Spark.open(settings, "run " + pipeline);
     RunSummary summary = p.run(lake, force);

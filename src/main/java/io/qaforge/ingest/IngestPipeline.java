@@ -470,7 +470,13 @@ public final class IngestPipeline implements io.qaforge.Pipeline {
 
   private String fingerprint(List<InputFile> files) {
     StringBuilder sb = new StringBuilder("ingest/v1\n");
-    sb.append(settings.config().getValue("ingest").render()).append('\n');
+    // concise: values only, so moving a line in a conf file does not change the fingerprint
+    sb.append(
+            settings
+                .config()
+                .getValue("ingest")
+                .render(com.typesafe.config.ConfigRenderOptions.concise()))
+        .append('\n');
     for (InputFile f : files) {
       sb.append(f).append('\n');
     }

@@ -53,7 +53,8 @@ public record LlmSettings(
       int maxLines,
       long maxBytes,
       double discount,
-      String retry)
+      String retry,
+      List<String> importFiles)
       implements Serializable {
     private static final long serialVersionUID = 1L;
   }
@@ -171,7 +172,26 @@ public record LlmSettings(
         maxLines,
         maxBytes,
         nonNegative(s, "llm.batch.discount"),
-        s.oneOf("llm.batch.retry", List.of("batch", "online")));
+        s.oneOf("llm.batch.retry", List.of("batch", "online")),
+        importFiles(s));
+  }
+
+  private static List<String> importFiles(Settings s) {
+    List<String> files;
+    try {
+      files = s.config().getStringList("llm.batch.import");
+    } catch (ConfigException.WrongType e) {
+      throw s.invalid("llm.batch.import", "must be a list of file paths");
+    }
+    for (String f : files) {
+      if (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(f))) {
+        throw new io.qaforge.QaforgeException(
+            "Cannot import the Batch API result file " + f,
+            "no such file (llm.batch.import / --import-batch-output)",
+            "give the path of the output or error .jsonl file you downloaded");
+      }
+    }
+    return List.copyOf(files);
   }
 
   private static int threads(Settings s) {

@@ -161,6 +161,15 @@ public final class BatchGeneration {
   void generate(Dataset<Row> todo, Generation.Spec spec, Consumer<Dataset<Row>> online) {
     ensureTables();
     try {
+      for (String file : llm.batch().importFiles()) {
+        Imported i = importBatchOutput(Path.of(file), spec);
+        LOG.info(
+            "{}: {} answer(s) imported from {} ({} line(s) belong to other steps)",
+            spec.step(),
+            i.appended(),
+            file,
+            i.unknown());
+      }
       collect(spec);
       Dataset<Row> misses = misses(todo, spec).persist();
       try {

@@ -42,7 +42,30 @@ class MainTest {
   void unknownPipelineIsAUsageErrorListingTheValidNames() {
     Result r = run("run", "calibrationn");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("Unknown pipeline 'calibrationn'").contains("use one of: ingest");
+    assertThat(r.err())
+        .contains("Unknown pipeline 'calibrationn'")
+        .contains("use one of: ingest, calibration");
+  }
+
+  @Test
+  void aMissingBatchOutputFileStopsTheRunBeforeSpark() {
+    Result r = run("run", "ingest", "--import-batch-output", "/no/such/batch_output.jsonl");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err())
+        .contains("Cannot import the Batch API result file /no/such/batch_output.jsonl")
+        .contains("fix:");
+  }
+
+  @Test
+  void calibrationSettingsAreCheckedBeforeSpark() {
+    Result r = run("run", "calibration", "--set", "calibration.until=sfts");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err())
+        .contains("Invalid calibration.until: \"sfts\"")
+        .contains("queries, samples, summaries, sft,");
+    Result alias = run("run", "calibration", "--set", "calibration.summaries.alias=gpt-5");
+    assertThat(alias.code()).isEqualTo(1);
+    assertThat(alias.err()).contains("Unknown model alias 'gpt-5'");
   }
 
   @Test

@@ -134,6 +134,18 @@ class ClusterTest {
         + (master == null ? "" : master.logTail());
   }
 
+  /** cluster.sh's environment for the test cluster. */
+  private static Map<String, String> clusterEnv() {
+    Map<String, String> env = Processes.baseEnv();
+    env.put("QAFORGE_MASTER", masterUrl());
+    env.put("SPARK_HOME", Processes.sparkDist().toString());
+    env.put(
+        "QAFORGE_SPARK_CONF",
+        "--conf spark.executor.memory=1g --conf spark.cores.max=2"
+            + " --conf spark.driver.host=127.0.0.1");
+    return env;
+  }
+
   private static void requireIngest() {
     assertThat(ingest).as("precondition: the cluster ingest test ran first").isNotNull();
     assertThat(ingest.exitCode())
@@ -144,13 +156,7 @@ class ClusterTest {
   @Test
   @Order(1)
   void clusterShRunsTheIngestOnTheStandaloneCluster() {
-    Map<String, String> env = Processes.baseEnv();
-    env.put("QAFORGE_MASTER", masterUrl());
-    env.put("SPARK_HOME", Processes.sparkDist().toString());
-    env.put(
-        "QAFORGE_SPARK_CONF",
-        "--conf spark.executor.memory=1g --conf spark.cores.max=2"
-            + " --conf spark.driver.host=127.0.0.1");
+    Map<String, String> env = clusterEnv();
     List<String> cmd =
         List.of(
             Processes.projectDir().resolve("submit/cluster.sh").toString(),
@@ -233,5 +239,54 @@ class ClusterTest {
 
     assertThat(r.exitCode()).as(r::describe).isZero();
     assertThat(r.stdoutLines()).as(r::describe).containsExactly("split,n", "sft,48", "test,12");
+  }
+
+  @Test
+  @Order(4)
+  void calibrationRunsEndToEndOnTheClusterAgainstTheServer() {
+    requireIngest();
+    try (io.qaforge.bench.OpenAiStub stub = new io.qaforge.bench.OpenAiStub().start()) {
+      Map<String, String> env = clusterEnv();
+      env.put("OPENAI_BASE_URL", stub.baseUrl());
+      Path samples = Processes.projectDir().resolve("data-samples");
+      List<String> cmd =
+          List.of(
+              Processes.projectDir().resolve("submit/cluster.sh").toString(),
+              "run",
+              "calibration",
+              "--conf",
+              Processes.projectDir().resolve("conf/calibration.conf").toString(),
+              "--set",
+              "output.root=" + tmp.resolve("lake"),
+              "--set",
+              "catalog.type=spark",
+              "--set",
+              "ingest.inputs=[{path=\"" + samples.resolve("triviaqa/json") + "\"}]",
+              "--set",
+              "calibration.queries.examples=" + samples.resolve("calibration/query_examples.jsonl"),
+              "--set",
+              "calibration.samples.examples="
+                  + samples.resolve("calibration/paragraph_examples.jsonl"),
+              "--set",
+              "calibration.max-questions-per-split=4",
+              "--set",
+              "calibration.samples.count=2",
+              "--set",
+              "calibration.summaries.max-tokens=8000");
+
+      Result r = Processes.run(cmd, tmp, env, Processes.LAUNCH_TIMEOUT);
+
+      assertThat(r.exitCode()).as(() -> r.describe() + "\n" + clusterLogs()).isZero();
+      assertThat(r.stdout())
+          .as(() -> r.describe() + "\n" + clusterLogs())
+          .containsPattern("(?m)^\\s*calibration\\.samples\\s+8 rows\\b")
+          .containsPattern("(?m)^\\s*calibration\\.sft\\s+4 rows\\b")
+          .containsPattern("(?m)^\\s*calibration\\.reward_model\\s+4 rows\\b")
+          .containsPattern("(?m)^\\s*calibration\\.eval_results\\s+1 rows\\b")
+          .containsPattern("(?m)^\\s*calibration\\.export\\s+8 rows\\b");
+      // 12 queries, 8 samples, 4 summaries, 8 paragraphs, 4 extractions, 4 binary, >= 4 forecasts,
+      // 4 eval paragraphs, 4 extractions, >= 4 forecasts, 1 judge batch: all from the executors
+      assertThat(stub.totalRequests()).as(r::describe).isGreaterThanOrEqualTo(57);
+    }
   }
 }

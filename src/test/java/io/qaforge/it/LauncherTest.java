@@ -198,4 +198,29 @@ class LauncherTest {
         .as("no table is created from malformed input\n" + r.describe())
         .doesNotExist();
   }
+
+  @Test
+  @Order(6)
+  void readmeCommandOneRunsCalibrationInDryRunAndSaysSo() {
+    Result r =
+        Processes.localSh(
+            Processes.baseEnv(),
+            "run",
+            "calibration",
+            "--set",
+            "output.root=" + tmp.resolve("lake-calibration"),
+            "--set",
+            "catalog.dir=" + tmp.resolve("catalog-calibration"));
+
+    assertThat(r.exitCode()).as(r::describe).isZero();
+    assertThat(appStderr(r)).as(r::describe).contains("DRY-RUN");
+    assertThat(r.stdout())
+        .as(r::describe)
+        .containsPattern("(?m)^\\s*calibration\\.samples\\s+192 rows\\b.*DRY-RUN")
+        .containsPattern("(?m)^\\s*calibration\\.sft\\s+24 rows\\b")
+        .containsPattern("(?m)^\\s*calibration\\.export\\s+8 rows\\b");
+    assertThat(tmp.resolve("lake-calibration/calibration/training_files/README.md"))
+        .as(r::describe)
+        .isRegularFile();
+  }
 }

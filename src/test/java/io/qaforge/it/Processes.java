@@ -100,7 +100,8 @@ final class Processes {
   }
 
   private static final List<String> SCRUBBED_PREFIXES =
-      List.of("QAFORGE_", "AWS_", "SPARK_", "HADOOP_", "_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS");
+      List.of(
+          "QAFORGE_", "AWS_", "SPARK_", "HADOOP_", "OPENAI_", "_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS");
 
   // ----- one-shot commands -----
 
