@@ -120,7 +120,7 @@ public final class CalibrationPipeline implements Pipeline {
             "forecast_probs",
             "binary_correctness",
             "semantic_equivalence")) {
-      prompts.put(name, PromptTemplate.load(NAME + "/" + name));
+      prompts.put(name, PromptTemplate.load(NAME + "/" + name, settings.string("prompts.dir")));
     }
     this.queryExamples =
         c.precomputedQueryColumn().isEmpty()

@@ -45,7 +45,7 @@ public final class Settings {
 
   /** The top-level namespaces qaforge owns; everything else on the classpath is ignored. */
   private static final List<String> OWN_TOP_LEVEL =
-      List.of("output", "catalog", "s3", "llm", "ingest", "calibration", "spark");
+      List.of("output", "catalog", "s3", "llm", "prompts", "ingest", "calibration", "spark");
 
   private final Config config;
   private final List<String> layers;

@@ -102,6 +102,38 @@ public final class PromptTemplate implements Serializable {
     return CACHE.computeIfAbsent(name, PromptTemplate::read);
   }
 
+  /**
+   * The template from {@code <dir>/<name>.txt} when that file exists (a user's edited copy; its
+   * {@code .schema.json} sibling too, else the bundled schema), else the bundled {@link
+   * #load(String)}. An empty {@code dir} means the bundled template.
+   */
+  public static PromptTemplate load(String name, String dir) {
+    if (dir == null || dir.isBlank()) {
+      return load(name);
+    }
+    java.nio.file.Path file = java.nio.file.Path.of(dir, name + ".txt");
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      return load(name);
+    }
+    try {
+      String text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+      java.nio.file.Path schemaFile = java.nio.file.Path.of(dir, name + ".schema.json");
+      String schema =
+          java.nio.file.Files.isRegularFile(schemaFile)
+              ? java.nio.file.Files.readString(schemaFile, java.nio.charset.StandardCharsets.UTF_8)
+              : load(name).schema();
+      if (schema != null) {
+        checkSchema(name, schemaFile.toString(), schema);
+      }
+      return new PromptTemplate(name, text, schema);
+    } catch (java.io.IOException e) {
+      throw new QaforgeException(
+          "Cannot load prompt template " + name + " from " + file,
+          e.toString(),
+          "make the file readable, or clear prompts.dir to use the bundled template");
+    }
+  }
+
   /** A template from text, for tests and for templates that do not live on the classpath. */
   static PromptTemplate of(String name, String text, String schema) {
     return new PromptTemplate(name, text, schema);

@@ -166,7 +166,15 @@ class CalibrationPipelineTest {
     new CalibrationPipeline(settings).run(lake, true);
     assertThat(stub.totalRequests()).isEqualTo(calls);
 
-    // a summaries change re-calls only the summaries (24); later steps rebuild without calls
+    // an edited summary prompt re-calls only the summaries (24); later steps rebuild without calls
+    Path prompts = SparkTestSession.newDir("prompts");
+    Files.createDirectories(prompts.resolve("calibration"));
+    String bundled =
+        new String(
+            getClass().getResourceAsStream("/prompts/calibration/summaries.txt").readAllBytes(),
+            java.nio.charset.StandardCharsets.UTF_8);
+    Files.writeString(
+        prompts.resolve("calibration/summaries.txt"), bundled + "\nKeep it under 120 words.\n");
     Settings edited =
         Settings.fromString(
             "output.root = \""
@@ -177,7 +185,9 @@ class CalibrationPipelineTest {
                 + TestPaths.samples("triviaqa/json")
                 + "\" }]\n"
                 + common()
-                + "calibration.summaries.temperature = 0.5\n",
+                + "prompts.dir = \""
+                + prompts
+                + "\"\n",
             Map.of());
     RunSummary third = new CalibrationPipeline(edited).run(lake, false);
     assertThat(stub.totalRequests()).isEqualTo(calls + 24);
@@ -186,7 +196,24 @@ class CalibrationPipelineTest {
   }
 
   @Test
-  void samplesInProcessWithTheTinyGguf() {
+  void precomputedQueriesMakeNoCalls() {
+    Settings settings =
+        SparkTestSession.settings(
+            common() + "calibration { until = queries, queries.precomputed-column = question }\n");
+    Lake lake = SparkTestSession.lake(settings);
+    long before = stub.totalRequests();
+    new CalibrationPipeline(settings).run(lake, false);
+    assertThat(stub.totalRequests()).isEqualTo(before);
+    assertThat(
+            lake.read("calibration", "queries")
+                .filter("paragraph_generation_prompt = question and status = 'ok'")
+                .count())
+        .isEqualTo(60);
+    assertThat(lake.exists("calibration", "samples")).isFalse();
+  }
+
+  @Test
+  void samplesAndModelParagraphsInProcessWithTheTinyGguf() {
     Path gguf = TestPaths.project().resolve("../shared/fixtures/models/llama-2-tiny-random.gguf");
     Settings settings =
         SparkTestSession.settings(
@@ -194,8 +221,15 @@ class CalibrationPipelineTest {
                 + "llm.models.base-model { backend = llama-cpp, model-path = \""
                 + gguf.normalize()
                 + "\", context-window = 4096 }\n"
+                + "llm.models.lc-sft-model { backend = llama-cpp, model-path = \""
+                + gguf.normalize()
+                + "\" }\n"
+                + "llm.models.factuality-sft-model { backend = llama-cpp, model-path = \""
+                + gguf.normalize()
+                + "\" }\n"
                 + "llm.llama-cpp.context-per-slot = 4096\n"
-                + "calibration { max-questions-per-split = 2, until = samples,"
+                + "calibration { max-questions-per-split = 2, until = rm_paragraphs,"
+                + " reward-model.lc-sft.max-tokens = 8, reward-model.factuality-sft.max-tokens = 8,"
                 + " samples { count = 2, max-tokens = 8 } }\n");
     Lake lake = SparkTestSession.lake(settings);
     new CalibrationPipeline(settings).run(lake, false);
@@ -206,5 +240,11 @@ class CalibrationPipelineTest {
       assertThat(r.<String>getAs("status")).isIn("ok", "truncated");
       assertThat(r.<String>getAs("unprocessed_generated_paragraph")).isNotNull();
     }
+    // step 5: both SFT models in-process too (2 reward-model questions x 2 models)
+    List<Row> paragraphs = lake.read("calibration", "rm_paragraphs").collectAsList();
+    assertThat(paragraphs).hasSize(4);
+    assertThat(paragraphs)
+        .allSatisfy(r -> assertThat(r.<String>getAs("backend")).isEqualTo("llama-cpp"));
+    assertThat(lake.exists("calibration", "rm_extractions")).as("until = rm_paragraphs").isFalse();
   }
 }

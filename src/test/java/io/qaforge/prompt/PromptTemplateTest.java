@@ -391,4 +391,23 @@ class PromptTemplateTest {
     // OpenAI strict structured outputs: every property is required
     assertThat(required).isEqualTo(props).isNotEmpty();
   }
+
+  @Test
+  void anEditedCopyInTheOverrideFolderReplacesTheBundledTemplate(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+    PromptTemplate bundled = PromptTemplate.load("calibration/summaries");
+    assertThat(PromptTemplate.load("calibration/summaries", "")).isSameAs(bundled);
+    assertThat(PromptTemplate.load("calibration/summaries", dir.toString())).isSameAs(bundled);
+    java.nio.file.Files.createDirectories(dir.resolve("calibration"));
+    java.nio.file.Files.writeString(
+        dir.resolve("calibration/summaries.txt"), "@user\nMerge: {{formatted_paragraphs}}\n");
+    PromptTemplate edited = PromptTemplate.load("calibration/summaries", dir.toString());
+    assertThat(edited.hash()).isNotEqualTo(bundled.hash());
+    assertThat(edited.placeholders()).containsExactly("formatted_paragraphs");
+    // a structured template keeps its bundled schema when the folder has none
+    java.nio.file.Files.writeString(
+        dir.resolve("calibration/queries.txt"), "Rewrite {{question}} with {{examples}}");
+    assertThat(PromptTemplate.load("calibration/queries", dir.toString()).schema())
+        .isEqualTo(PromptTemplate.load("calibration/queries").schema());
+  }
 }
