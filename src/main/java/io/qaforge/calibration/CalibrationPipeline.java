@@ -431,6 +431,11 @@ public final class CalibrationPipeline implements Pipeline {
     return generated.unionByName(skipped, true);
   }
 
+  /** The given columns followed by the {@link #LINEAGE} columns. */
+  private static Column[] lineage(String... keys) {
+    return cols(with(List.of(keys), LINEAGE.toArray(String[]::new)));
+  }
+
   private static Column[] cols(List<String> names) {
     return names.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
   }
@@ -534,18 +539,15 @@ public final class CalibrationPipeline implements Pipeline {
               .withColumn("paragraph_generation_prompt", col("_q.value"))
               .withColumn("parse_error", col("_q.error"))
               .select(
-                  cols(
-                      with(
-                          List.of(
-                              "question_id",
-                              "question",
-                              "ground_truth_top_answer",
-                              "ground_truth_answer_list",
-                              "dataset_name",
-                              "dataset_split",
-                              "paragraph_generation_prompt",
-                              "parse_error"),
-                          LINEAGE.toArray(String[]::new))));
+                  lineage(
+                      "question_id",
+                      "question",
+                      "ground_truth_top_answer",
+                      "ground_truth_answer_list",
+                      "dataset_name",
+                      "dataset_split",
+                      "paragraph_generation_prompt",
+                      "parse_error"));
         });
   }
 
@@ -590,15 +592,12 @@ public final class CalibrationPipeline implements Pipeline {
               // truncated stays visible)
               .withColumn("generated_paragraph", when(usable(), text))
               .select(
-                  cols(
-                      with(
-                          List.of(
-                              "question_id",
-                              "sample_idx",
-                              "paragraph_generation_prompt",
-                              "generated_paragraph",
-                              "unprocessed_generated_paragraph"),
-                          LINEAGE.toArray(String[]::new))));
+                  lineage(
+                      "question_id",
+                      "sample_idx",
+                      "paragraph_generation_prompt",
+                      "generated_paragraph",
+                      "unprocessed_generated_paragraph"));
         });
   }
 
@@ -648,15 +647,12 @@ public final class CalibrationPipeline implements Pipeline {
                   "not sent: no usable sample paragraph for this query");
           return union(g.withColumn("summary", trim(col("content"))), skipped)
               .select(
-                  cols(
-                      with(
-                          List.of(
-                              "question_id",
-                              "paragraph_generation_prompt",
-                              "summary",
-                              "sample_count",
-                              "sample_request_ids"),
-                          LINEAGE.toArray(String[]::new))));
+                  lineage(
+                      "question_id",
+                      "paragraph_generation_prompt",
+                      "summary",
+                      "sample_count",
+                      "sample_request_ids"));
         });
   }
 
@@ -746,17 +742,14 @@ public final class CalibrationPipeline implements Pipeline {
   private static Dataset<Row> paragraphs(Dataset<Row> g) {
     return g.withColumn("generated_paragraph", when(usable(), trim(col("content"))))
         .select(
-            cols(
-                with(
-                    List.of(
-                        "question_id",
-                        "variant",
-                        "question",
-                        "ground_truth_top_answer",
-                        "ground_truth_answer_list",
-                        "paragraph_generation_prompt",
-                        "generated_paragraph"),
-                    LINEAGE.toArray(String[]::new))));
+            lineage(
+                "question_id",
+                "variant",
+                "question",
+                "ground_truth_top_answer",
+                "ground_truth_answer_list",
+                "paragraph_generation_prompt",
+                "generated_paragraph"));
   }
 
   /** ExtractAnswers on the lc_sft / eval paragraphs. */
@@ -791,19 +784,16 @@ public final class CalibrationPipeline implements Pipeline {
                   "not sent: the paragraph step has no answer for this question");
           return union(parsed, skipped)
               .select(
-                  cols(
-                      with(
-                          List.of(
-                              "question_id",
-                              "question",
-                              "ground_truth_top_answer",
-                              "ground_truth_answer_list",
-                              "generated_paragraph",
-                              "paragraph_request_id",
-                              "extracted_answers",
-                              "cot_reasoning_path__answer_extraction",
-                              "parse_error"),
-                          LINEAGE.toArray(String[]::new))));
+                  lineage(
+                      "question_id",
+                      "question",
+                      "ground_truth_top_answer",
+                      "ground_truth_answer_list",
+                      "generated_paragraph",
+                      "paragraph_request_id",
+                      "extracted_answers",
+                      "cot_reasoning_path__answer_extraction",
+                      "parse_error"));
         });
   }
 
@@ -838,7 +828,7 @@ public final class CalibrationPipeline implements Pipeline {
                       col("question"),
                       col("generated_paragraph"),
                       col("paragraph_request_id"),
-                      posexplode(col("_c")).as(seq2("candidate_rank", "candidate_answer")));
+                      posexplode(col("_c")).as(seq("candidate_rank", "candidate_answer")));
           Dataset<Row> lc =
               forecast(r, "rm_forecasts", candidates, fp).withColumn("variant", lit("lc_sft"));
           Dataset<Row> facts =
@@ -958,7 +948,7 @@ public final class CalibrationPipeline implements Pipeline {
                       col("question"),
                       col("generated_paragraph"),
                       col("paragraph_request_id"),
-                      posexplode(col("extracted_answers")).as(seq2("_i", "candidate_answer")))
+                      posexplode(col("extracted_answers")).as(seq("_i", "candidate_answer")))
                   .withColumn("candidate_rank", col("_i").plus(1))
                   .drop("_i");
           return forecast(r, "eval_forecasts", candidates, t)
@@ -1263,10 +1253,6 @@ public final class CalibrationPipeline implements Pipeline {
 
   private static scala.collection.immutable.Seq<String> seq(String... names) {
     return scala.collection.JavaConverters.asScalaBuffer(List.of(names)).toList();
-  }
-
-  private static scala.collection.immutable.Seq<String> seq2(String a, String b) {
-    return seq(a, b);
   }
 
   interface Reader<T> {
