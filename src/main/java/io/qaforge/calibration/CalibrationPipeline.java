@@ -32,11 +32,9 @@ import io.qaforge.ingest.IngestPipeline;
 import io.qaforge.llm.LlmSettings;
 import io.qaforge.llm.ModelSpec;
 import io.qaforge.prompt.PromptTemplate;
-import io.qaforge.spark.Generation;
 import io.qaforge.spark.Lake;
-import io.qaforge.spark.Ledger;
 import io.qaforge.spark.LlmRun;
-import io.qaforge.spark.Prompts;
+import io.qaforge.spark.StepRun;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,11 +45,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -150,26 +146,12 @@ public final class CalibrationPipeline implements Pipeline {
 
   // ------------------------------------------------------------------------------ run and plan
 
-  /** Shared state of one run: where tables go, the model-call run, fingerprints so far. */
-  private final class Run {
-    final Lake lake;
-    final LlmRun calls;
-    final LlmSettings llm;
-    final boolean force;
-    final List<RunSummary.Step> steps = new ArrayList<>();
-    final Map<String, String> fingerprints = new LinkedHashMap<>();
+  /** One run of the steps, plus where the input table is read from. */
+  private final class Run extends StepRun {
     Lake inputLake;
-    String lastNote;
 
     Run(Lake lake, LlmRun calls, LlmSettings llm, boolean force) {
-      this.lake = lake;
-      this.calls = calls;
-      this.llm = llm;
-      this.force = force;
-    }
-
-    SparkSession spark() {
-      return lake.spark();
+      super(NAME, lake, calls, llm, force);
     }
   }
 
@@ -184,98 +166,30 @@ public final class CalibrationPipeline implements Pipeline {
     try (LlmRun calls = LlmRun.start(lake.spark(), llm)) {
       Run r = new Run(lake, calls, llm, force);
       all(r);
-      steps.addAll(r.steps);
+      steps.addAll(r.steps());
     }
     return new RunSummary(NAME, steps, Duration.between(start, Instant.now()));
   }
 
-  /**
-   * Runs every step in dry-run into a scratch folder (tables not registered): the real request
-   * counts per step (later steps depend on earlier outputs), prompt tokens counted with the alias's
-   * tokenizer, completion tokens at their max-tokens bound, cost from the alias prices.
-   */
+  /** Every step in dry-run into a scratch lake: requests, tokens and cost per step and alias. */
   @Override
   public Plan plan(Lake lake) {
-    java.nio.file.Path scratch;
-    try {
-      scratch = Files.createTempDirectory("qaforge-plan");
-    } catch (IOException e) {
-      throw new QaforgeException(
-          "Cannot plan calibration", e.toString(), "make sure the temp folder is writable");
-    }
-    Lake dry = Lake.unregistered(lake.spark(), scratch.resolve("lake").toString());
-    if (ingest != null && !lake.exists(inputDataset(), inputStep())) {
-      ingest.run(dry, false);
-    }
-    LlmSettings dryLlm = llm.asDryRun();
-    List<Plan.Step> out = new ArrayList<>();
-    try (LlmRun calls = LlmRun.start(lake.spark(), dryLlm)) {
-      Run r = new Run(dry, calls, dryLlm, true);
-      r.inputLake = lake.exists(inputDataset(), inputStep()) ? lake : dry;
-      all(r);
-      Map<String, Ledger.Entry> byStep = new LinkedHashMap<>();
-      for (Ledger.Entry e : calls.entries()) {
-        byStep.merge(e.step(), e, CalibrationPipeline::add);
-      }
-      for (RunSummary.Step s : r.steps) {
-        String step = s.table().name().substring(NAME.length() + 1);
-        long rows = s.table().rows();
-        List<Ledger.Entry> entries =
-            byStep.entrySet().stream()
-                .filter(e -> e.getKey().equals(step) || e.getKey().startsWith(step + ":"))
-                .map(Map.Entry::getValue)
-                .toList();
-        long req = entries.stream().mapToLong(Ledger.Entry::called).sum();
-        long in = entries.stream().mapToLong(Ledger.Entry::promptTokens).sum();
-        long outTok = entries.stream().mapToLong(Ledger.Entry::completionTokens).sum();
-        double cost = entries.stream().mapToDouble(Ledger.Entry::costUsd).sum();
-        String aliases =
-            String.join(
-                ", ", entries.stream().map(e -> e.alias() + " (" + e.called() + ")").toList());
-        boolean upToDate =
-            lake.fingerprint(NAME, step)
-                .filter(fp -> fp.equals(r.fingerprints.get(step)))
-                .isPresent();
-        out.add(
-            new Plan.Step(
-                NAME + "." + step,
-                rows,
-                req,
-                in,
-                outTok,
-                cost,
-                upToDate,
-                entries.isEmpty() ? "no model calls" : "requests by alias: " + aliases));
-      }
-    } finally {
-      deleteQuietly(scratch);
-    }
-    return new Plan(NAME, out);
-  }
-
-  private static Ledger.Entry add(Ledger.Entry a, Ledger.Entry b) {
-    return new Ledger.Entry(
-        a.runId(),
-        a.step(),
-        a.alias().equals(b.alias()) ? a.alias() : a.alias() + "+" + b.alias(),
-        a.backend(),
-        a.rows() + b.rows(),
-        a.cacheHits() + b.cacheHits(),
-        a.called() + b.called(),
-        a.ok() + b.ok(),
-        a.failed() + b.failed(),
-        a.invalidOutput() + b.invalidOutput(),
-        a.truncated() + b.truncated(),
-        a.refused() + b.refused(),
-        a.skippedBudget() + b.skippedBudget(),
-        a.attempts() + b.attempts(),
-        a.rateLimited() + b.rateLimited(),
-        a.promptTokens() + b.promptTokens(),
-        a.completionTokens() + b.completionTokens(),
-        a.costUsd() + b.costUsd(),
-        a.wallMs() + b.wallMs(),
-        a.startedAt(),
-        b.finishedAt());
+    boolean inputReady = lake.exists(inputDataset(), inputStep());
+    return StepRun.plan(
+        NAME,
+        lake,
+        llm,
+        dry -> {
+          if (ingest != null && !inputReady) {
+            ingest.run(dry, false);
+          }
+        },
+        (dry, calls) -> {
+          Run r = new Run(dry, calls, llm.asDryRun(), true);
+          r.inputLake = inputReady ? lake : dry;
+          return r;
+        },
+        r -> all((Run) r));
   }
 
   /** The steps in order; a run stops after {@code calibration.until} when it is set. */
@@ -321,111 +235,10 @@ public final class CalibrationPipeline implements Pipeline {
 
   /** Says loudly which aliases will not call a model. */
   private void announce() {
-    Map<String, String> dry = new LinkedHashMap<>();
-    for (var e : c.calls().entrySet()) {
-      if (llm.effectiveBackend(e.getValue().alias()).equals("dry-run")) {
-        dry.put(e.getKey(), e.getValue().alias());
-      }
-    }
-    if (!dry.isEmpty()) {
-      LOG.warn(
-          "DRY-RUN: no model is called for {} (no endpoint configured: set OPENAI_BASE_URL /"
-              + " llm.base-url, or give the alias backend = llama-cpp with a model-path). Answers"
-              + " are placeholders; token counts and costs are estimates.",
-          dry);
-    }
+    StepRun.announceDryRun(llm, c.calls());
   }
 
   // ------------------------------------------------------------------------------ step runner
-
-  private String step(Run r, String name, List<String> inputs, Supplier<Dataset<Row>> build) {
-    String fp = Hashing.sha256Hex(NAME + "/" + name + "\n" + String.join("\n", inputs));
-    r.fingerprints.put(name, fp);
-    if (!r.force && r.lake.fingerprint(NAME, name).filter(fp::equals).isPresent()) {
-      r.lake.register(NAME, name);
-      r.steps.add(new RunSummary.Step(name, r.lake.describe(NAME, name), true, "up to date"));
-      return fp;
-    }
-    Instant t0 = Instant.now();
-    Dataset<Row> rows = build.get();
-    Lake.TableInfo info = r.lake.write(NAME, name, rows, fp);
-    rows.unpersist(false);
-    String note =
-        String.format(
-            Locale.ROOT, "%.1f s", Duration.between(t0, Instant.now()).toMillis() / 1000.0);
-    if (r.lastNote != null) {
-      note = note + "; " + r.lastNote;
-      r.lastNote = null;
-    }
-    r.steps.add(new RunSummary.Step(name, info, false, note));
-    return fp;
-  }
-
-  /** The fingerprint input of a model call: alias, model, effective backend, parameters, prompt. */
-  private String callPrint(Run r, CalibrationSettings.Call call, PromptTemplate t) {
-    ModelSpec m = r.llm.spec(call.alias());
-    return call
-        + " model="
-        + m.model()
-        + " style="
-        + m.style()
-        + " backend="
-        + r.llm.effectiveBackend(call.alias())
-        + " prompt="
-        + t.hash();
-  }
-
-  private String fp(Run r, String step) {
-    String f = r.fingerprints.get(step);
-    if (f == null) {
-      throw new IllegalStateException("step " + step + " has not run yet");
-    }
-    return step + "=" + f;
-  }
-
-  private Dataset<Row> table(Run r, String step) {
-    return r.lake.read(NAME, step);
-  }
-
-  /** Model answers for the rows (one per sample), with the response columns. */
-  private Dataset<Row> generate(
-      Run r,
-      String step,
-      Dataset<Row> rows,
-      PromptTemplate template,
-      CalibrationSettings.Call call,
-      String schema,
-      int samples) {
-    Dataset<Row> withMessages = Prompts.render(rows, template, "the rows of calibration." + step);
-    Generation.Spec spec =
-        new Generation.Spec(
-            step,
-            call.alias(),
-            call.temperature(),
-            call.topP(),
-            call.maxTokens(),
-            null, // no fixed seed: with one, seeded servers would return M equal samples
-            List.of(),
-            samples,
-            schema,
-            false,
-            template.hash());
-    if (r.llm.effectiveBackend(call.alias()).equals("dry-run")) {
-      r.lastNote = "DRY-RUN answers (no endpoint for " + call.alias() + ")";
-    }
-    return new Generation(r.lake, r.llm, r.calls).generate(withMessages, spec).drop("messages");
-  }
-
-  /**
-   * Rows that are not sent (their input is missing): the same columns as generated rows, status
-   * failed and the reason, so no row disappears.
-   */
-  private static Dataset<Row> notSent(Dataset<Row> rows, String reason) {
-    return rows.withColumn("status", lit("failed"))
-        .withColumn("error", lit(reason))
-        .withColumn("cache_hit", lit(false))
-        .withColumn("sample_idx", lit(0));
-  }
 
   private static Dataset<Row> union(Dataset<Row> generated, Dataset<Row> skipped) {
     return generated.unionByName(skipped, true);
@@ -457,7 +270,7 @@ public final class CalibrationPipeline implements Pipeline {
   }
 
   private Dataset<Row> questions(Run r) {
-    Lake source = r.inputLake != null ? r.inputLake : r.lake;
+    Lake source = r.inputLake != null ? r.inputLake : r.lake();
     Dataset<Row> in = source.read(inputDataset(), inputStep());
     List<String> need = new ArrayList<>(INPUT_COLUMNS);
     if (!c.precomputedQueryColumn().isEmpty()) {
@@ -501,7 +314,7 @@ public final class CalibrationPipeline implements Pipeline {
   }
 
   private void queries(Run r) {
-    Lake source = r.inputLake != null ? r.inputLake : r.lake;
+    Lake source = r.inputLake != null ? r.inputLake : r.lake();
     String inputPrint =
         c.inputTable()
             + "="
@@ -513,8 +326,7 @@ public final class CalibrationPipeline implements Pipeline {
             + " max="
             + c.maxQuestionsPerSplit();
     if (!c.precomputedQueryColumn().isEmpty()) {
-      step(
-          r,
+      r.step(
           "queries",
           List.of(inputPrint, "precomputed=" + c.precomputedQueryColumn()),
           () ->
@@ -526,14 +338,12 @@ public final class CalibrationPipeline implements Pipeline {
     }
     PromptTemplate t = prompts.get("queries");
     String examples = CalibrationParsing.renderQueryExamples(queryExamples);
-    step(
-        r,
+    r.step(
         "queries",
-        List.of(
-            inputPrint, callPrint(r, c.queries(), t), "examples=" + Hashing.sha256Hex(examples)),
+        List.of(inputPrint, r.callPrint(c.queries(), t), "examples=" + Hashing.sha256Hex(examples)),
         () -> {
           Dataset<Row> rows = questions(r).withColumn("examples", lit(examples));
-          Dataset<Row> g = generate(r, "queries", rows, t, c.queries(), t.schema(), 1);
+          Dataset<Row> g = r.generate("queries", rows, t, c.queries(), t.schema(), 1);
           Column parsed = callUDF(udf(r, "cal_query"), col("content"));
           return g.withColumn("_q", parsed)
               .withColumn("paragraph_generation_prompt", col("_q.value"))
@@ -552,7 +362,7 @@ public final class CalibrationPipeline implements Pipeline {
   }
 
   private Dataset<Row> usableQueries(Run r, String split) {
-    return table(r, "queries")
+    return r.table("queries")
         .filter(col("dataset_split").equalTo(split))
         .filter(col("paragraph_generation_prompt").isNotNull())
         .select(
@@ -568,12 +378,11 @@ public final class CalibrationPipeline implements Pipeline {
   private void samples(Run r) {
     PromptTemplate t = prompts.get("samples");
     String examples = CalibrationParsing.renderParagraphExamples(paragraphExamples);
-    step(
-        r,
+    r.step(
         "samples",
         List.of(
-            fp(r, "queries"),
-            callPrint(r, c.samples(), t),
+            r.fp("queries"),
+            r.callPrint(c.samples(), t),
             "m=" + c.samplesPerQuery(),
             "cut=" + c.cutAtBlankLine(),
             "examples=" + Hashing.sha256Hex(examples)),
@@ -582,7 +391,7 @@ public final class CalibrationPipeline implements Pipeline {
               usableQueries(r, c.sftSplit())
                   .select("question_id", "paragraph_generation_prompt")
                   .withColumn("examples", lit(examples));
-          Dataset<Row> g = generate(r, "samples", rows, t, c.samples(), null, c.samplesPerQuery());
+          Dataset<Row> g = r.generate("samples", rows, t, c.samples(), null, c.samplesPerQuery());
           Column text =
               c.cutAtBlankLine()
                   ? callUDF(udf(r, "cal_cut"), col("content"))
@@ -605,13 +414,12 @@ public final class CalibrationPipeline implements Pipeline {
 
   private void summaries(Run r) {
     PromptTemplate t = prompts.get("summaries");
-    step(
-        r,
+    r.step(
         "summaries",
-        List.of(fp(r, "samples"), callPrint(r, c.summaries(), t)),
+        List.of(r.fp("samples"), r.callPrint(c.summaries(), t)),
         () -> {
           Dataset<Row> gathered =
-              table(r, "samples")
+              r.table("samples")
                   .filter(
                       col("generated_paragraph")
                           .isNotNull()
@@ -640,9 +448,9 @@ public final class CalibrationPipeline implements Pipeline {
                           transform(col("_s"), s -> s.getField("generated_paragraph"))))
                   .drop("_s");
           Dataset<Row> usable = rows.filter(col("sample_count").gt(0));
-          Dataset<Row> g = generate(r, "summaries", usable, t, c.summaries(), null, 1);
+          Dataset<Row> g = r.generate("summaries", usable, t, c.summaries(), null, 1);
           Dataset<Row> skipped =
-              notSent(
+              StepRun.notSent(
                   rows.filter(col("sample_count").leq(0)),
                   "not sent: no usable sample paragraph for this query");
           return union(g.withColumn("summary", trim(col("content"))), skipped)
@@ -659,13 +467,12 @@ public final class CalibrationPipeline implements Pipeline {
   // ------------------------------------------------------------------------------ 4. sft
 
   private void sft(Run r) {
-    step(
-        r,
+    r.step(
         "sft",
-        List.of(fp(r, "summaries"), fp(r, "samples")),
+        List.of(r.fp("summaries"), r.fp("samples")),
         () -> {
           Dataset<Row> icl =
-              table(r, "samples")
+              r.table("samples")
                   .filter(col("generated_paragraph").isNotNull())
                   .groupBy("question_id")
                   .agg(
@@ -676,7 +483,7 @@ public final class CalibrationPipeline implements Pipeline {
                       "icl_generated_paragraphs",
                       transform(col("_p"), p -> p.getField("generated_paragraph")))
                   .drop("_p");
-          Dataset<Row> s = table(r, "summaries");
+          Dataset<Row> s = r.table("summaries");
           return s.join(icl, seq("question_id"), "left")
               .select(
                   col("question_id"),
@@ -696,20 +503,19 @@ public final class CalibrationPipeline implements Pipeline {
 
   private void rmParagraphs(Run r) {
     PromptTemplate t = prompts.get("sft_prompt");
-    step(
-        r,
+    r.step(
         "rm_paragraphs",
         List.of(
-            fp(r, "queries"),
-            "lc_sft " + callPrint(r, c.lcSft(), t),
-            "factuality_sft " + callPrint(r, c.factualitySft(), t)),
+            r.fp("queries"),
+            "lc_sft " + r.callPrint(c.lcSft(), t),
+            "factuality_sft " + r.callPrint(c.factualitySft(), t)),
         () -> {
           Dataset<Row> q = usableQueries(r, c.rewardModelSplit());
           Dataset<Row> lc =
-              generate(r, "rm_paragraphs:lc_sft", q, t, c.lcSft(), null, 1)
+              r.generate("rm_paragraphs:lc_sft", q, t, c.lcSft(), null, 1)
                   .withColumn("variant", lit("lc_sft"));
           Dataset<Row> fact =
-              generate(r, "rm_paragraphs:factuality_sft", q, t, c.factualitySft(), null, 1)
+              r.generate("rm_paragraphs:factuality_sft", q, t, c.factualitySft(), null, 1)
                   .withColumn("variant", lit("factuality_sft"));
           return paragraphs(lc.unionByName(fact));
         });
@@ -717,14 +523,12 @@ public final class CalibrationPipeline implements Pipeline {
 
   private void evalParagraphs(Run r) {
     PromptTemplate t = prompts.get("sft_prompt");
-    step(
-        r,
+    r.step(
         "eval_paragraphs",
-        List.of(fp(r, "queries"), callPrint(r, c.evalParagraphs(), t)),
+        List.of(r.fp("queries"), r.callPrint(c.evalParagraphs(), t)),
         () ->
             paragraphs(
-                generate(
-                        r,
+                r.generate(
                         "eval_paragraphs",
                         usableQueries(r, c.evalSplit()),
                         t,
@@ -755,13 +559,12 @@ public final class CalibrationPipeline implements Pipeline {
   /** ExtractAnswers on the lc_sft / eval paragraphs. */
   private void extractions(Run r, String name, String from) {
     PromptTemplate t = prompts.get("extract_answers");
-    step(
-        r,
+    r.step(
         name,
-        List.of(fp(r, from), callPrint(r, c.extract(), t)),
+        List.of(r.fp(from), r.callPrint(c.extract(), t)),
         () -> {
           Dataset<Row> p =
-              table(r, from)
+              r.table(from)
                   .filter(col("variant").isin("lc_sft", "eval"))
                   .select(
                       col("question_id"),
@@ -771,7 +574,7 @@ public final class CalibrationPipeline implements Pipeline {
                       col("generated_paragraph"),
                       col("request_id").as("paragraph_request_id"));
           Dataset<Row> ok = p.filter(col("generated_paragraph").isNotNull());
-          Dataset<Row> g = generate(r, name, ok, t, c.extract(), t.schema(), 1);
+          Dataset<Row> g = r.generate(name, ok, t, c.extract(), t.schema(), 1);
           Dataset<Row> parsed =
               g.withColumn("_a", callUDF(udf(r, "cal_answers"), col("content")))
                   .withColumn("extracted_answers", col("_a.value"))
@@ -779,7 +582,7 @@ public final class CalibrationPipeline implements Pipeline {
                   .withColumn("parse_error", col("_a.error"))
                   .drop("_a");
           Dataset<Row> skipped =
-              notSent(
+              StepRun.notSent(
                   p.filter(col("generated_paragraph").isNull()),
                   "not sent: the paragraph step has no answer for this question");
           return union(parsed, skipped)
@@ -804,17 +607,16 @@ public final class CalibrationPipeline implements Pipeline {
   private void rmForecasts(Run r) {
     PromptTemplate fp = prompts.get("forecast_probs");
     PromptTemplate bin = prompts.get("binary_correctness");
-    step(
-        r,
+    r.step(
         "rm_forecasts",
         List.of(
-            fp(r, "rm_extractions"),
-            fp(r, "rm_paragraphs"),
-            callPrint(r, c.forecast(), fp),
-            callPrint(r, c.binary(), bin)),
+            r.fp("rm_extractions"),
+            r.fp("rm_paragraphs"),
+            r.callPrint(c.forecast(), fp),
+            r.callPrint(c.binary(), bin)),
         () -> {
           Dataset<Row> candidates =
-              table(r, "rm_extractions")
+              r.table("rm_extractions")
                   .filter(col("generated_paragraph").isNotNull())
                   .withColumn(
                       "_c",
@@ -832,7 +634,7 @@ public final class CalibrationPipeline implements Pipeline {
           Dataset<Row> lc =
               forecast(r, "rm_forecasts", candidates, fp).withColumn("variant", lit("lc_sft"));
           Dataset<Row> facts =
-              table(r, "rm_paragraphs")
+              r.table("rm_paragraphs")
                   .filter(col("variant").equalTo("factuality_sft"))
                   .filter(col("generated_paragraph").isNotNull())
                   .select(
@@ -842,7 +644,7 @@ public final class CalibrationPipeline implements Pipeline {
                       col("generated_paragraph"),
                       col("request_id").as("paragraph_request_id"));
           Dataset<Row> b =
-              generate(r, "rm_forecasts:binary", facts, bin, c.binary(), bin.schema(), 1)
+              r.generate("rm_forecasts:binary", facts, bin, c.binary(), bin.schema(), 1)
                   .withColumn("_b", callUDF(udf(r, "cal_binary"), col("content")))
                   .withColumn("candidate_rank", lit(0))
                   .withColumn("candidate_answer", col("ground_truth_top_answer"))
@@ -871,7 +673,7 @@ public final class CalibrationPipeline implements Pipeline {
           LINEAGE.toArray(String[]::new));
 
   private Dataset<Row> forecast(Run r, String step, Dataset<Row> candidates, PromptTemplate t) {
-    return generate(r, step, candidates, t, c.forecast(), t.schema(), 1)
+    return r.generate(step, candidates, t, c.forecast(), t.schema(), 1)
         .withColumn("_f", callUDF(udf(r, "cal_prob"), col("content")))
         .withColumn("forecast_probability", col("_f.value"))
         .withColumn("cot_reasoning_path__forecast_probs", col("_f.reasoning"))
@@ -880,12 +682,11 @@ public final class CalibrationPipeline implements Pipeline {
   }
 
   private void rewardModel(Run r) {
-    step(
-        r,
+    r.step(
         "reward_model",
-        List.of(fp(r, "rm_forecasts"), fp(r, "rm_paragraphs")),
+        List.of(r.fp("rm_forecasts"), r.fp("rm_paragraphs")),
         () -> {
-          Dataset<Row> f = table(r, "rm_forecasts");
+          Dataset<Row> f = r.table("rm_forecasts");
           Dataset<Row> lc =
               f.filter(col("variant").equalTo("lc_sft"))
                   .groupBy("question_id")
@@ -917,7 +718,7 @@ public final class CalibrationPipeline implements Pipeline {
                           .cast("int")
                           .as("factuality_sft_binary_correctness"),
                       col("request_id").as("factuality_sft_correctness_request_id"));
-          Dataset<Row> ids = table(r, "rm_paragraphs").select("question_id").distinct();
+          Dataset<Row> ids = r.table("rm_paragraphs").select("question_id").distinct();
           return ids.join(lc, seq("question_id"), "left")
               .join(fact, seq("question_id"), "left")
               .withColumn(
@@ -934,14 +735,13 @@ public final class CalibrationPipeline implements Pipeline {
 
   private void evalForecasts(Run r) {
     PromptTemplate t = prompts.get("forecast_probs");
-    step(
-        r,
+    r.step(
         "eval_forecasts",
-        List.of(fp(r, "eval_extractions"), callPrint(r, c.forecast(), t)),
+        List.of(r.fp("eval_extractions"), r.callPrint(c.forecast(), t)),
         () -> {
           // only the extracted answers (rank 1..n): the metrics use the most probable of them
           Dataset<Row> candidates =
-              table(r, "eval_extractions")
+              r.table("eval_extractions")
                   .filter(col("extracted_answers").isNotNull())
                   .select(
                       col("question_id"),
@@ -959,17 +759,16 @@ public final class CalibrationPipeline implements Pipeline {
 
   private void semanticEquivalence(Run r) {
     PromptTemplate t = prompts.get("semantic_equivalence");
-    step(
-        r,
+    r.step(
         "semantic_equivalence",
         List.of(
-            fp(r, "eval_forecasts"),
-            fp(r, "eval_extractions"),
-            callPrint(r, c.judge(), t),
+            r.fp("eval_forecasts"),
+            r.fp("eval_extractions"),
+            r.callPrint(c.judge(), t),
             "batch=" + c.judgeBatchSize()),
         () -> {
           Dataset<Row> best =
-              table(r, "eval_forecasts")
+              r.table("eval_forecasts")
                   .filter(col("forecast_probability").isNotNull())
                   .groupBy("question_id")
                   .agg(
@@ -985,7 +784,7 @@ public final class CalibrationPipeline implements Pipeline {
                       col("_best.answer").as("argmax_answer"),
                       col("_best.probability").as("confidence"));
           Dataset<Row> q =
-              table(r, "eval_extractions")
+              r.table("eval_extractions")
                   .select(
                       "question_id",
                       "question",
@@ -1030,8 +829,7 @@ public final class CalibrationPipeline implements Pipeline {
           Dataset<Row> verdicts = null;
           for (int n : sizes) {
             Dataset<Row> g =
-                generate(
-                        r,
+                r.generate(
                         "semantic_equivalence:" + n,
                         batches.filter(col("batch_size").equalTo(n)),
                         t,
@@ -1105,17 +903,16 @@ public final class CalibrationPipeline implements Pipeline {
   }
 
   private void evalResults(Run r) {
-    step(
-        r,
+    r.step(
         "eval_results",
         List.of(
-            fp(r, "semantic_equivalence"),
+            r.fp("semantic_equivalence"),
             "bins=" + c.bins(),
             "resamples=" + c.bootstrapResamples(),
             "seed=" + c.seed()),
         () -> {
           List<Row> rows =
-              table(r, "semantic_equivalence")
+              r.table("semantic_equivalence")
                   .orderBy("question_id")
                   .select("confidence", "correct")
                   .collectAsList();
@@ -1148,7 +945,7 @@ public final class CalibrationPipeline implements Pipeline {
                     m.eceLower(),
                     m.eceUpper());
             writeDiagram(r, conf, correct, m, method, dataset);
-            r.lastNote =
+            r.note(
                 String.format(
                     Locale.ROOT,
                     "%s on %s: accuracy %.3f [%.3f, %.3f], ECE %.3f [%.3f, %.3f] (n=%d)",
@@ -1160,7 +957,7 @@ public final class CalibrationPipeline implements Pipeline {
                     m.ece(),
                     m.eceLower(),
                     m.eceUpper(),
-                    rows.size());
+                    rows.size()));
           }
           return r.spark().createDataFrame(List.of(out), EVAL_SCHEMA);
         });
@@ -1193,7 +990,7 @@ public final class CalibrationPipeline implements Pipeline {
           method + " on " + dataset,
           CalibrationMetrics.reliability(conf, correct, c.bins()),
           m.ece());
-      TrainingFiles.copy(r.spark(), tmp, r.lake.path(NAME, "eval_results") + ".png");
+      TrainingFiles.copy(r.spark(), tmp, r.lake().path(NAME, "eval_results") + ".png");
       Files.deleteIfExists(tmp);
     } catch (IOException e) {
       throw new QaforgeException(
@@ -1206,36 +1003,35 @@ public final class CalibrationPipeline implements Pipeline {
   // ------------------------------------------------------------------------------ 7. export
 
   private void export(Run r) {
-    step(
-        r,
+    r.step(
         "export",
         List.of(
-            fp(r, "sft"),
-            fp(r, "reward_model"),
-            fp(r, "rm_forecasts"),
+            r.fp("sft"),
+            r.fp("reward_model"),
+            r.fp("rm_forecasts"),
             "sft-eval=" + c.sftEvalSize(),
             "rm-eval=" + c.rmEvalSize(),
             "seed=" + c.seed()),
         () ->
-            new TrainingFiles(r.lake, NAME, c, prompts.get("sft_prompt"))
+            new TrainingFiles(r.lake(), NAME, c, prompts.get("sft_prompt"))
                 .write(
-                    table(r, "sft"),
-                    table(r, "reward_model"),
-                    table(r, "rm_forecasts"),
+                    r.table("sft"),
+                    r.table("reward_model"),
+                    r.table("rm_forecasts"),
                     modelCard(r)));
   }
 
   private Map<String, String> modelCard(Run r) {
     Map<String, String> models = new LinkedHashMap<>();
     for (var e : c.calls().entrySet()) {
-      ModelSpec m = r.llm.spec(e.getValue().alias());
+      ModelSpec m = r.llm().spec(e.getValue().alias());
       models.put(
           e.getKey(),
           e.getValue().alias()
               + " = "
               + m.model()
               + " ("
-              + r.llm.effectiveBackend(e.getValue().alias())
+              + r.llm().effectiveBackend(e.getValue().alias())
               + ", temperature "
               + e.getValue().temperature()
               + (e.getValue().topP() == null ? "" : ", top_p " + e.getValue().topP())
@@ -1244,7 +1040,7 @@ public final class CalibrationPipeline implements Pipeline {
               + ")");
     }
     for (String t : STEPS.subList(0, STEPS.indexOf("export"))) {
-      models.put("table " + NAME + "." + t, "version " + r.lake.describe(NAME, t).version());
+      models.put("table " + NAME + "." + t, "version " + r.lake().describe(NAME, t).version());
     }
     return models;
   }
@@ -1296,14 +1092,6 @@ public final class CalibrationPipeline implements Pipeline {
       LOG.warn("{} has {} example(s); {} requested", key, out.size(), shots);
     }
     return out;
-  }
-
-  private static void deleteQuietly(java.nio.file.Path dir) {
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      LOG.debug("could not delete {}: {}", dir, e.toString());
-    }
   }
 
   /** Registers the parsing UDFs on this session once; returns the name. */

@@ -2,6 +2,7 @@ package io.qaforge.calibration;
 
 import io.qaforge.config.Settings;
 import io.qaforge.llm.LlmSettings;
+import io.qaforge.llm.ModelCall;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,23 +14,23 @@ public record CalibrationSettings(
     String rewardModelSplit,
     String evalSplit,
     int maxQuestionsPerSplit,
-    Call queries,
+    ModelCall queries,
     String queryExamples,
     int queryShots,
     String precomputedQueryColumn,
-    Call samples,
+    ModelCall samples,
     int samplesPerQuery,
     String paragraphExamples,
     int paragraphShots,
     boolean cutAtBlankLine,
-    Call summaries,
-    Call lcSft,
-    Call factualitySft,
-    Call extract,
-    Call forecast,
-    Call binary,
-    Call evalParagraphs,
-    Call judge,
+    ModelCall summaries,
+    ModelCall lcSft,
+    ModelCall factualitySft,
+    ModelCall extract,
+    ModelCall forecast,
+    ModelCall binary,
+    ModelCall evalParagraphs,
+    ModelCall judge,
     int judgeBatchSize,
     int bins,
     int bootstrapResamples,
@@ -39,12 +40,6 @@ public record CalibrationSettings(
     String until)
     implements Serializable {
   private static final long serialVersionUID = 1L;
-
-  /** How one step calls a model: alias and sampling parameters. */
-  public record Call(String alias, double temperature, Double topP, int maxTokens)
-      implements Serializable {
-    private static final long serialVersionUID = 1L;
-  }
 
   public static CalibrationSettings from(Settings s, LlmSettings llm) {
     String input = s.string("calibration.input").strip();
@@ -63,23 +58,23 @@ public record CalibrationSettings(
             split(s, "calibration.splits.reward-model"),
             split(s, "calibration.splits.eval"),
             s.intAtLeast("calibration.max-questions-per-split", 0),
-            call(s, llm, "calibration.queries"),
+            ModelCall.from(s, llm, "calibration.queries"),
             s.string("calibration.queries.examples"),
             s.intAtLeast("calibration.queries.shots", 0),
             s.string("calibration.queries.precomputed-column").strip(),
-            call(s, llm, "calibration.samples"),
+            ModelCall.from(s, llm, "calibration.samples"),
             m,
             s.string("calibration.samples.examples"),
             s.intAtLeast("calibration.samples.shots", 0),
             s.bool("calibration.samples.cut-at-blank-line"),
-            call(s, llm, "calibration.summaries"),
-            call(s, llm, "calibration.reward-model.lc-sft"),
-            call(s, llm, "calibration.reward-model.factuality-sft"),
-            call(s, llm, "calibration.reader.extract"),
-            call(s, llm, "calibration.reader.forecast"),
-            call(s, llm, "calibration.reader.binary"),
-            call(s, llm, "calibration.eval.paragraphs"),
-            call(s, llm, "calibration.eval.judge"),
+            ModelCall.from(s, llm, "calibration.summaries"),
+            ModelCall.from(s, llm, "calibration.reward-model.lc-sft"),
+            ModelCall.from(s, llm, "calibration.reward-model.factuality-sft"),
+            ModelCall.from(s, llm, "calibration.reader.extract"),
+            ModelCall.from(s, llm, "calibration.reader.forecast"),
+            ModelCall.from(s, llm, "calibration.reader.binary"),
+            ModelCall.from(s, llm, "calibration.eval.paragraphs"),
+            ModelCall.from(s, llm, "calibration.eval.judge"),
             batch,
             s.intAtLeast("calibration.eval.bins", 1),
             s.intAtLeast("calibration.eval.bootstrap-resamples", 1),
@@ -108,26 +103,9 @@ public record CalibrationSettings(
     return v;
   }
 
-  private static Call call(Settings s, LlmSettings llm, String key) {
-    String alias = s.string(key + ".alias").strip();
-    llm.spec(alias); // unknown aliases fail now, naming the defined ones
-    double t = s.config().getDouble(key + ".temperature");
-    if (t < 0 || t > 2) {
-      throw s.invalid(key + ".temperature", "must be between 0 and 2");
-    }
-    Double topP = null;
-    if (s.config().hasPath(key + ".top-p")) {
-      topP = s.config().getDouble(key + ".top-p");
-      if (topP <= 0 || topP > 1) {
-        throw s.invalid(key + ".top-p", "must be in (0, 1]");
-      }
-    }
-    return new Call(alias, t, topP, s.intAtLeast(key + ".max-tokens", 1));
-  }
-
   /** Every model call of the pipeline by step, for the run's announcement and fingerprints. */
-  public Map<String, Call> calls() {
-    Map<String, Call> out = new LinkedHashMap<>();
+  public Map<String, ModelCall> calls() {
+    Map<String, ModelCall> out = new LinkedHashMap<>();
     out.put("queries", queries);
     out.put("samples", samples);
     out.put("summaries", summaries);

@@ -1,0 +1,304 @@
+package io.qaforge.spark;
+
+import static org.apache.spark.sql.functions.lit;
+
+import io.qaforge.Hashing;
+import io.qaforge.Plan;
+import io.qaforge.QaforgeException;
+import io.qaforge.RunSummary;
+import io.qaforge.llm.LlmSettings;
+import io.qaforge.llm.ModelCall;
+import io.qaforge.llm.ModelSpec;
+import io.qaforge.prompt.PromptTemplate;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run of a pipeline's steps: where its tables go, the model-call context, and the fingerprints
+ * so far. {@link #step} writes one step table ({@code <dataset>.<step>}) unless the stored
+ * fingerprint (its settings, prompt versions, model backends, upstream fingerprints) is unchanged;
+ * {@link #generate} is every step's model call through {@link Generation}. A pipeline's {@code
+ * plan} runs the same steps through {@link #plan} in dry-run into a scratch lake.
+ */
+public class StepRun {
+  private static final Logger LOG = LoggerFactory.getLogger(StepRun.class);
+
+  private final String dataset;
+  private final Lake lake;
+  private final LlmRun calls;
+  private final LlmSettings llm;
+  private final boolean force;
+  private final List<RunSummary.Step> steps = new ArrayList<>();
+  private final Map<String, String> fingerprints = new LinkedHashMap<>();
+  private String note;
+
+  public StepRun(String dataset, Lake lake, LlmRun calls, LlmSettings llm, boolean force) {
+    this.dataset = dataset;
+    this.lake = lake;
+    this.calls = calls;
+    this.llm = llm;
+    this.force = force;
+  }
+
+  public SparkSession spark() {
+    return lake.spark();
+  }
+
+  public Lake lake() {
+    return lake;
+  }
+
+  public LlmSettings llm() {
+    return llm;
+  }
+
+  public LlmRun calls() {
+    return calls;
+  }
+
+  public List<RunSummary.Step> steps() {
+    return steps;
+  }
+
+  /** Adds a remark to the current step's line of the run summary. */
+  public void note(String text) {
+    note = note == null ? text : note + "; " + text;
+  }
+
+  /**
+   * Writes {@code <dataset>.<name>} from {@code build} unless its stored fingerprint equals the
+   * hash of {@code inputs} (then the step is skipped). Returns the fingerprint.
+   */
+  public String step(String name, List<String> inputs, Supplier<Dataset<Row>> build) {
+    String fp = Hashing.sha256Hex(dataset + "/" + name + "\n" + String.join("\n", inputs));
+    fingerprints.put(name, fp);
+    if (!force && lake.fingerprint(dataset, name).filter(fp::equals).isPresent()) {
+      lake.register(dataset, name);
+      steps.add(new RunSummary.Step(name, lake.describe(dataset, name), true, "up to date"));
+      note = null;
+      return fp;
+    }
+    Instant t0 = Instant.now();
+    Dataset<Row> rows = build.get();
+    Lake.TableInfo info = lake.write(dataset, name, rows, fp);
+    rows.unpersist(false);
+    String line =
+        String.format(
+            Locale.ROOT, "%.1f s", Duration.between(t0, Instant.now()).toMillis() / 1000.0);
+    if (note != null) {
+      line = line + "; " + note;
+      note = null;
+    }
+    steps.add(new RunSummary.Step(name, info, false, line));
+    return fp;
+  }
+
+  /** {@code step=fingerprint} of a step that ran (or was skipped) earlier in this run. */
+  public String fp(String step) {
+    String f = fingerprints.get(step);
+    if (f == null) {
+      throw new IllegalStateException("step " + step + " has not run yet");
+    }
+    return step + "=" + f;
+  }
+
+  /** Whether the table of {@code step} is up to date in {@code other} (by this run's print). */
+  public boolean upToDateIn(Lake other, String step) {
+    String f = fingerprints.get(step);
+    return f != null && other.fingerprint(dataset, step).filter(f::equals).isPresent();
+  }
+
+  public Dataset<Row> table(String step) {
+    return lake.read(dataset, step);
+  }
+
+  /** The fingerprint input of a model call: alias, model, effective backend, parameters, prompt. */
+  public String callPrint(ModelCall call, PromptTemplate t) {
+    ModelSpec m = llm.spec(call.alias());
+    return call
+        + " model="
+        + m.model()
+        + " style="
+        + m.style()
+        + " backend="
+        + llm.effectiveBackend(call.alias())
+        + " prompt="
+        + t.hash();
+  }
+
+  /** {@link #generate(String, Dataset, PromptTemplate, ModelCall, String, int, Long)} unseeded. */
+  public Dataset<Row> generate(
+      String step,
+      Dataset<Row> rows,
+      PromptTemplate template,
+      ModelCall call,
+      String schema,
+      int samples) {
+    return generate(step, rows, template, call, schema, samples, null);
+  }
+
+  /**
+   * Model answers for the rows (one row per sample, with the response columns): the template is
+   * rendered per row into messages, checked against the rows' columns first.
+   */
+  public Dataset<Row> generate(
+      String step,
+      Dataset<Row> rows,
+      PromptTemplate template,
+      ModelCall call,
+      String schema,
+      int samples,
+      Long seed) {
+    Dataset<Row> withMessages =
+        Prompts.render(rows, template, "the rows of " + dataset + "." + step);
+    Generation.Spec spec =
+        new Generation.Spec(
+            step,
+            call.alias(),
+            call.temperature(),
+            call.topP(),
+            call.maxTokens(),
+            seed,
+            List.of(),
+            samples,
+            schema,
+            false,
+            template.hash());
+    if (llm.effectiveBackend(call.alias()).equals("dry-run")) {
+      note("DRY-RUN answers (no endpoint for " + call.alias() + ")");
+    }
+    return new Generation(lake, llm, calls).generate(withMessages, spec).drop("messages");
+  }
+
+  /**
+   * Rows that are not sent (their input is missing or unusable): the columns of generated rows,
+   * status failed and the reason, so no row disappears.
+   */
+  public static Dataset<Row> notSent(Dataset<Row> rows, String reason) {
+    return rows.withColumn("status", lit("failed"))
+        .withColumn("error", lit(reason))
+        .withColumn("cache_hit", lit(false))
+        .withColumn("sample_idx", lit(0));
+  }
+
+  /** Says loudly which steps' aliases will not call a model. */
+  public static void announceDryRun(LlmSettings llm, Map<String, ModelCall> calls) {
+    Map<String, String> dry = new LinkedHashMap<>();
+    for (var e : calls.entrySet()) {
+      if (llm.effectiveBackend(e.getValue().alias()).equals("dry-run")) {
+        dry.put(e.getKey(), e.getValue().alias());
+      }
+    }
+    if (!dry.isEmpty()) {
+      LOG.warn(
+          "DRY-RUN: no model is called for {} (no endpoint configured: set OPENAI_BASE_URL /"
+              + " llm.base-url, or give the alias backend = llama-cpp with a model-path). Answers"
+              + " are placeholders; token counts and costs are estimates.",
+          dry);
+    }
+  }
+
+  /**
+   * A plan: runs every step in dry-run into a scratch folder (tables not registered), so request
+   * counts are real (later steps depend on earlier outputs); prompt tokens are counted with the
+   * alias's tokenizer, completion tokens at their max-tokens bound, cost from the alias prices.
+   * {@code prepare} may fill the scratch lake with inputs; {@code steps} runs the pipeline's steps.
+   */
+  public static Plan plan(
+      String dataset,
+      Lake lake,
+      LlmSettings llm,
+      Consumer<Lake> prepare,
+      java.util.function.BiFunction<Lake, LlmRun, StepRun> start,
+      Consumer<StepRun> steps) {
+    java.nio.file.Path scratch;
+    try {
+      scratch = Files.createTempDirectory("qaforge-plan");
+    } catch (IOException e) {
+      throw new QaforgeException(
+          "Cannot plan " + dataset, e.toString(), "make sure the temp folder is writable");
+    }
+    Lake dry = Lake.unregistered(lake.spark(), scratch.resolve("lake").toString());
+    prepare.accept(dry);
+    List<Plan.Step> out = new ArrayList<>();
+    try (LlmRun calls = LlmRun.start(lake.spark(), llm.asDryRun())) {
+      StepRun r = start.apply(dry, calls);
+      steps.accept(r);
+      Map<String, Ledger.Entry> byStep = new LinkedHashMap<>();
+      for (Ledger.Entry e : calls.entries()) {
+        byStep.merge(e.step(), e, StepRun::add);
+      }
+      for (RunSummary.Step s : r.steps) {
+        String step = s.table().name().substring(dataset.length() + 1);
+        List<Ledger.Entry> entries =
+            byStep.entrySet().stream()
+                .filter(e -> e.getKey().equals(step) || e.getKey().startsWith(step + ":"))
+                .map(Map.Entry::getValue)
+                .toList();
+        String aliases =
+            String.join(
+                ", ", entries.stream().map(e -> e.alias() + " (" + e.called() + ")").toList());
+        out.add(
+            new Plan.Step(
+                dataset + "." + step,
+                s.table().rows(),
+                entries.stream().mapToLong(Ledger.Entry::called).sum(),
+                entries.stream().mapToLong(Ledger.Entry::promptTokens).sum(),
+                entries.stream().mapToLong(Ledger.Entry::completionTokens).sum(),
+                entries.stream().mapToDouble(Ledger.Entry::costUsd).sum(),
+                r.upToDateIn(lake, step),
+                entries.isEmpty() ? "no model calls" : "requests by alias: " + aliases));
+      }
+    } finally {
+      deleteQuietly(scratch);
+    }
+    return new Plan(dataset, out);
+  }
+
+  private static Ledger.Entry add(Ledger.Entry a, Ledger.Entry b) {
+    return new Ledger.Entry(
+        a.runId(),
+        a.step(),
+        a.alias().equals(b.alias()) ? a.alias() : a.alias() + "+" + b.alias(),
+        a.backend(),
+        a.rows() + b.rows(),
+        a.cacheHits() + b.cacheHits(),
+        a.called() + b.called(),
+        a.ok() + b.ok(),
+        a.failed() + b.failed(),
+        a.invalidOutput() + b.invalidOutput(),
+        a.truncated() + b.truncated(),
+        a.refused() + b.refused(),
+        a.skippedBudget() + b.skippedBudget(),
+        a.attempts() + b.attempts(),
+        a.rateLimited() + b.rateLimited(),
+        a.promptTokens() + b.promptTokens(),
+        a.completionTokens() + b.completionTokens(),
+        a.costUsd() + b.costUsd(),
+        a.wallMs() + b.wallMs(),
+        a.startedAt(),
+        b.finishedAt());
+  }
+
+  private static void deleteQuietly(java.nio.file.Path dir) {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.debug("could not delete {}: {}", dir, e.toString());
+    }
+  }
+}
