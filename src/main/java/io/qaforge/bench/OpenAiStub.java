@@ -607,11 +607,14 @@ public final class OpenAiStub implements AutoCloseable {
       if (fault != null) {
         text = text.replace(fault.marker(), "");
       }
-      // the first words and a short hash of the whole prompt: different prompts, different values
+      // the first and last words and a short hash of the whole prompt: different prompts,
+      // different values, and prompts that share an opening (one instruction, many documents)
+      // still differ in words, not only in the hash
       text =
           StubAnswers.firstWords(text, 8)
               + " #"
-              + io.qaforge.Hashing.sha256Hex(text).substring(0, 6);
+              + io.qaforge.Hashing.sha256Hex(text).substring(0, 6)
+              + (StubAnswers.words(text) > 8 ? " " + StubAnswers.lastWords(text, 8) : "");
       try {
         content =
             JSON.writeValueAsString(

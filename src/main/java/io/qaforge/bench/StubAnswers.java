@@ -99,6 +99,13 @@ final class StubAnswers {
     return out.toString();
   }
 
+  /** The last {@code max} words of {@code text}, joined by single spaces. */
+  static String lastWords(String text, int max) {
+    String[] words = text.strip().split("\\s+");
+    int from = Math.max(0, words.length - max);
+    return String.join(" ", java.util.Arrays.asList(words).subList(from, words.length));
+  }
+
   /** The text of a chat message's content: a string, or the text parts of a content array. */
   static String contentText(JsonNode content) {
     if (content == null || content.isNull() || content.isMissingNode()) {

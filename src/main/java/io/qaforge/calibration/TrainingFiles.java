@@ -11,14 +11,10 @@ import static org.apache.spark.sql.functions.when;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.qaforge.QaforgeException;
 import io.qaforge.prompt.PromptTemplate;
 import io.qaforge.spark.Lake;
+import io.qaforge.spark.OutputFiles;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -215,19 +211,7 @@ final class TrainingFiles {
   }
 
   private void writeLines(Path p, Iterator<Row> rows, Line line) {
-    try {
-      FileSystem fs = p.getFileSystem(lake.spark().sparkContext().hadoopConfiguration());
-      try (OutputStream os = fs.create(p, true);
-          Writer w = new OutputStreamWriter(os, StandardCharsets.UTF_8)) {
-        while (rows.hasNext()) {
-          w.write(JSON.writeValueAsString(line.json(rows.next())));
-          w.write('\n');
-        }
-      }
-    } catch (IOException e) {
-      throw new QaforgeException(
-          "Cannot write " + p, e.toString(), "check that output.root is writable");
-    }
+    OutputFiles.jsonLines(lake.spark(), p, rows, line::json);
   }
 
   private void writeCard(List<Row> manifest, Map<String, String> card) {
@@ -266,16 +250,7 @@ final class TrainingFiles {
             "\nSFT prompt wrapper for completion-style training (`text_prompt` in Parquet):\n\n```\n")
         .append(sftPrompt.renderText(Map.of("paragraph_generation_prompt", "<query>")))
         .append("\n```\n");
-    Path p = new Path(dir, "README.md");
-    try {
-      FileSystem fs = p.getFileSystem(lake.spark().sparkContext().hadoopConfiguration());
-      try (OutputStream os = fs.create(p, true)) {
-        os.write(md.toString().getBytes(StandardCharsets.UTF_8));
-      }
-    } catch (IOException e) {
-      throw new QaforgeException(
-          "Cannot write " + p, e.toString(), "check that output.root is writable");
-    }
+    OutputFiles.text(lake.spark(), new Path(dir, "README.md"), md.toString());
   }
 
   /** Copies a local file to a Hadoop path (local or s3a). */

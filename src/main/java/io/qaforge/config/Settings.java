@@ -41,11 +41,13 @@ public final class Settings {
           "(?i)(.*[.-])?(secret|secret-key|password|token|api-key|access-key|credentials?)$");
 
   /** Objects whose children are free-form names (for example model aliases). */
-  private static final Set<String> OPEN_OBJECTS = Set.of("llm.models", "spark.conf");
+  private static final Set<String> OPEN_OBJECTS =
+      Set.of("llm.models", "spark.conf", "craft.tasks", "craft.sizes");
 
   /** The top-level namespaces qaforge owns; everything else on the classpath is ignored. */
   private static final List<String> OWN_TOP_LEVEL =
-      List.of("output", "catalog", "s3", "llm", "prompts", "ingest", "calibration", "spark");
+      List.of(
+          "output", "catalog", "s3", "llm", "prompts", "ingest", "calibration", "craft", "spark");
 
   private final Config config;
   private final List<String> layers;

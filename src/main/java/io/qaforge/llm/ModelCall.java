@@ -13,6 +13,11 @@ public record ModelCall(String alias, double temperature, Double topP, int maxTo
 
   /** Reads and validates {@code key.*}; an unknown alias fails now, naming the defined ones. */
   public static ModelCall from(Settings s, LlmSettings llm, String key) {
+    return from(s, llm, key, 1);
+  }
+
+  /** As {@link #from(Settings, LlmSettings, String)}, with max-tokens of at least {@code min}. */
+  public static ModelCall from(Settings s, LlmSettings llm, String key, int min) {
     String alias = s.string(key + ".alias").strip();
     llm.spec(alias);
     double t = s.config().getDouble(key + ".temperature");
@@ -26,6 +31,6 @@ public record ModelCall(String alias, double temperature, Double topP, int maxTo
         throw s.invalid(key + ".top-p", "must be in (0, 1]");
       }
     }
-    return new ModelCall(alias, t, topP, s.intAtLeast(key + ".max-tokens", 1));
+    return new ModelCall(alias, t, topP, s.intAtLeast(key + ".max-tokens", min));
   }
 }

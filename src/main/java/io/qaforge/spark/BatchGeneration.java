@@ -10,11 +10,14 @@ import io.qaforge.llm.ChatRequest;
 import io.qaforge.llm.LlmSettings;
 import io.qaforge.llm.ModelSpec;
 import io.qaforge.llm.Result;
+import io.qaforge.llm.TokenCounter;
 import io.qaforge.llm.batch.BatchApi;
 import io.qaforge.llm.batch.BatchFiles;
 import io.qaforge.llm.batch.BatchInput;
 import io.qaforge.llm.batch.BatchResults;
 import io.qaforge.llm.batch.BatchStatus;
+import io.qaforge.pacing.Budget;
+import io.qaforge.pacing.Coordinator;
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
@@ -458,21 +461,24 @@ public final class BatchGeneration {
         dir);
     Map<String, Integer> sampleOf = new HashMap<>();
     Iterator<Row> it = rows.select("request_id", "sample_idx", "messages").toLocalIterator();
-    Iterator<ChatRequest> requests =
-        new Iterator<>() {
-          @Override
-          public boolean hasNext() {
-            return it.hasNext();
-          }
-
-          @Override
-          public ChatRequest next() {
-            Row r = it.next();
-            sampleOf.put(r.getString(0), r.getInt(1));
-            return Generation.chatRequest(r, spec);
-          }
-        };
     Appender rejected = new Appender(spec, Timestamp.from(Instant.now()));
+    Iterator<ChatRequest> requests =
+        withinBudget(
+            new Iterator<>() {
+              @Override
+              public boolean hasNext() {
+                return it.hasNext();
+              }
+
+              @Override
+              public ChatRequest next() {
+                Row r = it.next();
+                sampleOf.put(r.getString(0), r.getInt(1));
+                return Generation.chatRequest(r, spec);
+              }
+            },
+            model,
+            rejected);
     BatchFiles.Options options =
         BatchFiles.Options.forBaseUrl(llm.baseUrl())
             .withLimits(llm.batch().maxLines(), llm.batch().maxBytes())
@@ -529,6 +535,70 @@ public final class BatchGeneration {
     }
     lake.register(Generation.DATASET, BATCHES);
     lake.register(Generation.DATASET, REQUESTS);
+  }
+
+  /**
+   * The requests the run's budget ({@code llm.budget.*}) can pay for, in order: each submitted line
+   * counts as spent at its estimate (prompt tokens counted, completion at max tokens, the alias's
+   * online price: a conservative bound, batch prices are usually lower) when it is written, since a
+   * submitted batch cannot be taken back. The rest are recorded as {@code skipped_budget} and not
+   * submitted; a later run with budget left submits them.
+   */
+  private Iterator<ChatRequest> withinBudget(
+      Iterator<ChatRequest> requests, ModelSpec model, Appender rejected) {
+    Coordinator coordinator = run.coordinator();
+    return new Iterator<>() {
+      ChatRequest next = advance();
+
+      private ChatRequest advance() {
+        while (requests.hasNext()) {
+          ChatRequest q = requests.next();
+          long prompt = TokenCounter.countMessages(model.tokenizer(), q.messages());
+          long completion = q.maxTokens() != null ? q.maxTokens() : 256;
+          double cost = model.cost(prompt, completion);
+          synchronized (coordinator) {
+            Budget budget = coordinator.budget();
+            if (budget.admissible(1, cost) > 0) {
+              budget.reserve(1, cost);
+              budget.settle(cost, cost);
+              return q;
+            }
+            rejected.add(
+                new Result(
+                    q.requestId(),
+                    q.sampleIdx(),
+                    null,
+                    null,
+                    Result.SKIPPED_BUDGET,
+                    budget.exhaustedReason(cost) + "; not submitted to the Batch API",
+                    0,
+                    null,
+                    0,
+                    0,
+                    0,
+                    null,
+                    BACKEND,
+                    0));
+          }
+        }
+        return null;
+      }
+
+      @Override
+      public boolean hasNext() {
+        return next != null;
+      }
+
+      @Override
+      public ChatRequest next() {
+        if (next == null) {
+          throw new java.util.NoSuchElementException();
+        }
+        ChatRequest out = next;
+        next = advance();
+        return out;
+      }
+    };
   }
 
   // ---------------------------------------------------------------------------------- ledger

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileStatus;
@@ -114,6 +115,72 @@ public final class Lake {
         .save(path);
     register(dataset, step);
     return describe(dataset, step);
+  }
+
+  /**
+   * Replaces one slice of a step table (the rows where each {@code slice} column equals its value,
+   * e.g. one task and size) in one Delta commit, leaving the other slices alone; new columns are
+   * merged into the schema. The fingerprint of each slice is kept in the commit metadata.
+   */
+  public TableInfo writeSlice(
+      String dataset, String step, Dataset<Row> rows, Map<String, String> slice, String fp) {
+    String path = path(dataset, step);
+    Map<String, String> prints = slicePrints(dataset, step);
+    prints.put(sliceKey(slice), fp);
+    String metadata;
+    try {
+      metadata = SLICE_JSON.writeValueAsString(Map.of("slices", prints));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    Dataset<Row> tagged = rows;
+    for (var e : slice.entrySet()) {
+      tagged = tagged.withColumn(e.getKey(), org.apache.spark.sql.functions.lit(e.getValue()));
+    }
+    var writer =
+        tagged
+            .write()
+            .format("delta")
+            .option("userMetadata", metadata)
+            .option("mergeSchema", "true");
+    if (exists(dataset, step)) {
+      String where =
+          slice.entrySet().stream()
+              .map(e -> "`" + e.getKey() + "` = '" + sqlString(e.getValue()) + "'")
+              .collect(java.util.stream.Collectors.joining(" AND "));
+      writer.mode("overwrite").option("replaceWhere", where).save(path);
+    } else {
+      writer.mode("overwrite").save(path);
+    }
+    register(dataset, step);
+    return describe(dataset, step);
+  }
+
+  /** The fingerprint stored for one slice of a step table, if any. */
+  public Optional<String> fingerprint(String dataset, String step, Map<String, String> slice) {
+    return Optional.ofNullable(slicePrints(dataset, step).get(sliceKey(slice)));
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper SLICE_JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+
+  private Map<String, String> slicePrints(String dataset, String step) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    Optional<String> meta = fingerprint(dataset, step);
+    if (meta.isPresent() && meta.get().startsWith("{")) {
+      try {
+        var slices = SLICE_JSON.readTree(meta.get()).path("slices");
+        slices.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        LOG.warn(
+            "{}.{}: unreadable slice fingerprints, rebuilding: {}", dataset, step, e.toString());
+      }
+    }
+    return out;
+  }
+
+  private static String sliceKey(Map<String, String> slice) {
+    return new java.util.TreeMap<>(slice).toString();
   }
 
   /** Registers {@code dataset.step} for its location (re-pointing a stale name). */

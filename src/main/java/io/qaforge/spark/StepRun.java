@@ -44,6 +44,7 @@ public class StepRun {
   private final boolean force;
   private final List<RunSummary.Step> steps = new ArrayList<>();
   private final Map<String, String> fingerprints = new LinkedHashMap<>();
+  private final Map<String, Map<String, String>> slices = new LinkedHashMap<>();
   private String note;
 
   public StepRun(String dataset, Lake lake, LlmRun calls, LlmSettings llm, boolean force) {
@@ -107,6 +108,55 @@ public class StepRun {
     return fp;
   }
 
+  /**
+   * Like {@link #step} for one slice of a shared table (e.g. {@code task=bioqa, size=S}): only the
+   * slice's rows are replaced, and only when the slice's fingerprint changed. {@code build} returns
+   * the rows without the slice columns; they are added.
+   */
+  public String sliceStep(
+      String name, Map<String, String> slice, List<String> inputs, Supplier<Dataset<Row>> build) {
+    String fp = Hashing.sha256Hex(dataset + "/" + name + slice + "\n" + String.join("\n", inputs));
+    fingerprints.put(name, fp);
+    slices.put(name, slice);
+    if (!force && lake.fingerprint(dataset, name, slice).filter(fp::equals).isPresent()) {
+      lake.register(dataset, name);
+      steps.add(
+          new RunSummary.Step(
+              name, lake.describe(dataset, name), true, "up to date (" + slice + ")"));
+      note = null;
+      return fp;
+    }
+    Instant t0 = Instant.now();
+    Dataset<Row> rows = build.get();
+    Lake.TableInfo info = lake.writeSlice(dataset, name, rows, slice, fp);
+    rows.unpersist(false);
+    String line =
+        String.format(
+            Locale.ROOT,
+            "%.1f s, slice %s",
+            Duration.between(t0, Instant.now()).toMillis() / 1000.0,
+            slice);
+    if (note != null) {
+      line = line + "; " + note;
+      note = null;
+    }
+    steps.add(new RunSummary.Step(name, info, false, line));
+    return fp;
+  }
+
+  /** The rows of one slice of a slice table (without the slice columns' filter applied twice). */
+  public Dataset<Row> slice(String step) {
+    Map<String, String> slice = slices.get(step);
+    Dataset<Row> t = table(step);
+    if (slice == null) {
+      return t;
+    }
+    for (var e : slice.entrySet()) {
+      t = t.filter(org.apache.spark.sql.functions.col(e.getKey()).equalTo(e.getValue()));
+    }
+    return t;
+  }
+
   /** {@code step=fingerprint} of a step that ran (or was skipped) earlier in this run. */
   public String fp(String step) {
     String f = fingerprints.get(step);
@@ -119,7 +169,13 @@ public class StepRun {
   /** Whether the table of {@code step} is up to date in {@code other} (by this run's print). */
   public boolean upToDateIn(Lake other, String step) {
     String f = fingerprints.get(step);
-    return f != null && other.fingerprint(dataset, step).filter(f::equals).isPresent();
+    Map<String, String> slice = slices.get(step);
+    return f != null
+        && (slice == null
+                ? other.fingerprint(dataset, step)
+                : other.fingerprint(dataset, step, slice))
+            .filter(f::equals)
+            .isPresent();
   }
 
   public Dataset<Row> table(String step) {
@@ -165,6 +221,22 @@ public class StepRun {
       Long seed) {
     Dataset<Row> withMessages =
         Prompts.render(rows, template, "the rows of " + dataset + "." + step);
+    return generateRendered(step, withMessages, template.hash(), call, schema, samples, seed);
+  }
+
+  /**
+   * Model answers for rows that already carry a {@code messages} column ({@link
+   * Generation#MESSAGES}); {@code promptHash} stands for the templates that rendered them (it is
+   * part of every request id).
+   */
+  public Dataset<Row> generateRendered(
+      String step,
+      Dataset<Row> withMessages,
+      String promptHash,
+      ModelCall call,
+      String schema,
+      int samples,
+      Long seed) {
     Generation.Spec spec =
         new Generation.Spec(
             step,
@@ -177,7 +249,7 @@ public class StepRun {
             samples,
             schema,
             false,
-            template.hash());
+            promptHash);
     if (llm.effectiveBackend(call.alias()).equals("dry-run")) {
       note("DRY-RUN answers (no endpoint for " + call.alias() + ")");
     }

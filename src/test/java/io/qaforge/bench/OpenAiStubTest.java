@@ -495,5 +495,6 @@ class OpenAiStubTest {
     assertThat(StubAnswers.fault("no marker")).isNull();
     assertThat(StubAnswers.words("  a  b\tc\n")).isEqualTo(3);
     assertThat(StubAnswers.firstWords(" a  b c ", 2)).isEqualTo("a b");
+    assertThat(StubAnswers.lastWords(" a  b c ", 2)).isEqualTo("b c");
   }
 }

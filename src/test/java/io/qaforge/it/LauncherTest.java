@@ -223,4 +223,44 @@ class LauncherTest {
         .as(r::describe)
         .isRegularFile();
   }
+
+  @Test
+  @Order(7)
+  void aBatchSubmittedByOneDriverIsCollectedByTheNextWithoutResubmitting() {
+    try (io.qaforge.bench.OpenAiStub stub =
+        new io.qaforge.bench.OpenAiStub().batchCompletion(1, 0).start()) {
+      java.util.Map<String, String> env = Processes.baseEnv();
+      env.put("OPENAI_BASE_URL", stub.baseUrl());
+      env.put("OPENAI_API_KEY", "sk-test-launcher");
+      String[] args = {
+        "run",
+        "calibration",
+        "--set",
+        "output.root=" + tmp.resolve("lake-batch"),
+        "--set",
+        "catalog.dir=" + tmp.resolve("catalog-batch"),
+        "--set",
+        "calibration.until=queries",
+        "--set",
+        "llm.models.gpt-4o-mini.backend=openai-batch"
+      };
+      Result first = Processes.localSh(env, args);
+      assertThat(first.exitCode()).as(first::describe).isNotZero();
+      assertThat(appStderr(first))
+          .as(first::describe)
+          .contains("60 requests are waiting in 1 OpenAI batch", "run the same command again");
+      assertThat(stub.requestsTo("/v1/batches")).as("one batch created").isEqualTo(1);
+
+      // another driver JVM: only the Delta batch ledger connects it to the first
+      Result second = Processes.localSh(env, args);
+      assertThat(second.exitCode()).as(second::describe).isZero();
+      assertThat(second.stdout())
+          .as(second::describe)
+          .containsPattern("(?m)^\\s*calibration\\.queries\\s+60 rows\\b");
+      assertThat(stub.requestsTo("/v1/batches")).as("nothing submitted again").isEqualTo(1);
+      assertThat(stub.requestsTo("/v1/chat/completions")).isZero();
+      assertThat(first.stdout() + first.stderr() + second.stdout() + second.stderr())
+          .doesNotContain("sk-test-launcher");
+    }
+  }
 }

@@ -59,8 +59,13 @@ class GenerationBatchTest {
             .createDataset(texts, Encoders.STRING())
             .toDF("prompt")
             .withColumn("messages", Generation.messages("You answer briefly.", col("prompt")));
-    try (LlmRun run = LlmRun.unpaced()) {
-      Dataset<Row> out = new Generation(lake, LlmSettings.from(s), run).generate(in, spec(samples));
+    LlmSettings llm = LlmSettings.from(s);
+    // a budget needs the run's coordinator; without one the tests stay unpaced
+    try (LlmRun run =
+        llm.maxRequests() > 0 || llm.maxCostUsd() > 0
+            ? LlmRun.start(spark, llm)
+            : LlmRun.unpaced()) {
+      Dataset<Row> out = new Generation(lake, llm, run).generate(in, spec(samples));
       Map<String, Row> byKey = new HashMap<>();
       for (Row r : out.collectAsList()) {
         assertThat(byKey.put(r.getAs("prompt") + "#" + r.getAs("sample_idx"), r)).isNull();
@@ -266,6 +271,34 @@ class GenerationBatchTest {
       assertThat(ledger.get(0).<Boolean>getAs("collected")).isTrue();
       assertThat(ledger.get(0).<String>getAs("status")).isEqualTo("completed");
       assertThat(Path.of(ledger.get(0).<String>getAs("input_file"))).doesNotExist();
+    }
+  }
+
+  @Test
+  void theBudgetBoundsWhatIsSubmittedAndTheRestIsSkippedThenSentByALaterRun() {
+    try (OpenAiStub stub = new OpenAiStub().batchCompletion(1, 0).start()) {
+      Settings s = settings(stub, null, "llm.batch.wait = true\nllm.budget.max-requests = 3\n");
+      List<String> texts = texts(5);
+      Map<String, Row> rows = generate(s, texts, 1);
+      long ok = rows.values().stream().filter(r -> "ok".equals(r.getAs("status"))).count();
+      List<Row> skipped =
+          rows.values().stream().filter(r -> "skipped_budget".equals(r.getAs("status"))).toList();
+      assertThat(ok).isEqualTo(3);
+      assertThat(skipped).hasSize(2);
+      assertThat(skipped.get(0).<String>getAs("error"))
+          .contains("budget reached", "llm.budget.max-requests = 3", "not submitted");
+      assertThat(stub.requestsTo("/v1/batches")).isEqualTo(1);
+      assertThat(latestBatches(s).get(0).<Long>getAs("total")).isEqualTo(3);
+
+      // a later run with a fresh budget submits only the two skipped requests
+      Map<String, Row> again = generate(s, texts, 1);
+      assertThat(again.values())
+          .allSatisfy(r -> assertThat(r.<String>getAs("status")).isEqualTo("ok"));
+      assertThat(stub.requestsTo("/v1/batches")).isEqualTo(2);
+      Map<String, Long> totals = new HashMap<>();
+      latestBatches(s).forEach(r -> totals.put(r.getAs("batch_id"), r.<Long>getAs("total")));
+      assertThat(totals).hasSize(2);
+      assertThat(totals.values()).containsExactlyInAnyOrder(3L, 2L);
     }
   }
 
