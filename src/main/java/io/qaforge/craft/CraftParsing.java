@@ -263,8 +263,10 @@ public final class CraftParsing {
           if (s.isEmpty()) {
             return null;
           }
-          String letter = PyText.first(s);
-          return f.letters().contains(letter) ? letter : null;
+          int first = s.codePointAt(0);
+          return f.letters().codePoints().anyMatch(l -> l == first)
+              ? Character.toString(first)
+              : null;
         }
     }
   }

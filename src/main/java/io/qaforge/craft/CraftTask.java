@@ -98,6 +98,9 @@ public record CraftTask(
           "description",
           "example");
   private static final int DEFAULT_MAX_TOKENS = 1024;
+  private static final String CUSTOM_FIX =
+      "fix the block; a custom task is craft.tasks.<name> { instruction = \"...\", max-tokens = N,"
+          + " fields = [ { name = ..., type = string | list | letter, ... }, ... ] }";
 
   /** The column CRAFT's final datasets add to the task fields. */
   public static final String IS_FEW_SHOT = "is_few_shot";
@@ -152,7 +155,7 @@ public record CraftTask(
         throw new QaforgeException(
             "Unknown built-in craft task '" + name + "'",
             "the built-in tasks are " + String.join(", ", names()),
-            "use one of them, or define the task under craft.tasks." + name + " (see CraftTask)");
+            "use one of them, or define a custom task under craft.tasks." + name);
     }
   }
 
@@ -344,10 +347,7 @@ public record CraftTask(
       return new CraftTask(
           name, Kind.CUSTOM, rules, maxTokens, List.of(task.getString("instruction").strip()));
     } catch (ConfigException e) {
-      throw new QaforgeException(
-          "Invalid " + at,
-          e.getMessage(),
-          "fix the block in the configuration (see CraftTask for the shape of a custom task)");
+      throw new QaforgeException("Invalid " + at, e.getMessage(), CUSTOM_FIX);
     }
   }
 
@@ -375,7 +375,9 @@ public record CraftTask(
           };
       if (f.hasPath(key) && !allowed) {
         throw invalid(
-            at + "." + key, f.getValue(key).render(), "not a key of " + typeName + " fields");
+            at + "." + key,
+            f.getValue(key).render(ConfigRenderOptions.concise()),
+            "not a key of " + typeName + " fields");
       }
     }
     FieldRule rule;
@@ -464,10 +466,7 @@ public record CraftTask(
   }
 
   private static QaforgeException invalid(String key, String value, String rule) {
-    return new QaforgeException(
-        "Invalid " + key + ": " + value,
-        rule,
-        "fix the block in the configuration (see CraftTask for the shape of a custom task)");
+    return new QaforgeException("Invalid " + key + ": " + value, rule, CUSTOM_FIX);
   }
 
   // ------------------------------------------------------------------ what the pipeline uses

@@ -47,12 +47,7 @@ public record FieldRule(
   public enum Type {
     STRING,
     LIST,
-    LETTER;
-
-    /** The name used in configuration ({@code string}, {@code list}, {@code letter}). */
-    public String configName() {
-      return name().toLowerCase(java.util.Locale.ROOT);
-    }
+    LETTER
   }
 
   /** A validation failure: a stable snake_case category and a human message. */
@@ -155,7 +150,12 @@ public record FieldRule(
 
   /** The letters as a readable list: {@code A, B, C, D}. */
   String letterList() {
-    return String.join(", ", letters.codePoints().mapToObj(Character::toString).toList());
+    return letterList(letters);
+  }
+
+  private static String letterList(String letters) {
+    return String.join(
+        ", ", (letters == null ? "" : letters).codePoints().mapToObj(Character::toString).toList());
   }
 
   private static Problem defaultInvalid(
@@ -181,16 +181,7 @@ public record FieldRule(
                 q + " must have at least " + min + " non-empty item" + (min == 1 ? "" : "s") + ".");
       default:
         return new Problem(
-            name + "_letter",
-            q
-                + " does not start with one of "
-                + String.join(
-                    ", ",
-                    (letters == null ? "" : letters)
-                        .codePoints()
-                        .mapToObj(Character::toString)
-                        .toList())
-                + ".");
+            name + "_letter", q + " does not start with one of " + letterList(letters) + ".");
     }
   }
 }
