@@ -105,32 +105,19 @@ public record FieldRule(
         name, type, aliases, min, count, letters, text, exampleValue, invalid, notList);
   }
 
+  /** The same rule with another category and message for a failed value rule. */
   public FieldRule withInvalid(String category, String message) {
-    return new FieldRule(
-        name,
-        type,
-        aliases,
-        min,
-        count,
-        letters,
-        description,
-        example,
-        new Problem(category, message),
-        notList);
+    return withProblems(new Problem(category, message), notList);
   }
 
+  /** The same list rule with another category and message for a value that is not a list. */
   public FieldRule withNotList(String category, String message) {
+    return withProblems(invalid, new Problem(category, message));
+  }
+
+  private FieldRule withProblems(Problem newInvalid, Problem newNotList) {
     return new FieldRule(
-        name,
-        type,
-        aliases,
-        min,
-        count,
-        letters,
-        description,
-        example,
-        invalid,
-        new Problem(category, message));
+        name, type, aliases, min, count, letters, description, example, newInvalid, newNotList);
   }
 
   /** The keys this field may be given under: {@code name}, then the aliases. */
