@@ -84,7 +84,7 @@ public record CraftTask(
   private static final Pattern TASK_NAME = Pattern.compile("[A-Za-z0-9_-]+");
   private static final Pattern FIELD_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Set<String> RESERVED =
-      Set.of(FewShot.TEXT, FewShot.INSTRUCTION, FewShot.OUTPUT, "is_few_shot");
+      Set.of(FewShot.TEXT, FewShot.INSTRUCTION, FewShot.OUTPUT, CraftTask.IS_FEW_SHOT);
   private static final Set<String> TASK_KEYS = Set.of("fields", "instruction", "max-tokens");
   private static final Set<String> FIELD_KEYS =
       Set.of(
