@@ -42,11 +42,6 @@ public final class PyText {
     return s.substring(start, end);
   }
 
-  /** True if the string is empty or whitespace only (Python: {@code not s.strip()}). */
-  public static boolean isBlank(String s) {
-    return strip(s).isEmpty();
-  }
-
   /** Python's {@code len(s)}: the number of code points (a lone surrogate counts as one). */
   public static int len(String s) {
     return s.codePointCount(0, s.length());
