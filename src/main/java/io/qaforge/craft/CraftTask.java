@@ -21,10 +21,11 @@ import java.util.regex.Pattern;
 
 /**
  * A CRAFT task: what one sample is (its fields and their rules, {@link FieldRule}), how a few-shot
- * line becomes a sample, what the model is asked ({@link #instructions()}, {@link #jsonSchema()},
- * {@link #formatExample()}) and its default output-token limit. Validation is one engine for every
- * task ({@link CraftParsing}); the built-ins differ only in their rules and in how their few-shot
- * lines are converted.
+ * line becomes a sample, what the model is asked ({@link #instructions()} for custom tasks; the
+ * built-ins' instructions are prompt files under {@code prompts/craft/instructions/}, {@link
+ * #jsonSchema()}, {@link #formatExample()}) and its default output-token limit. Validation is one
+ * engine for every task ({@link CraftParsing}); the built-ins differ only in their rules and in how
+ * their few-shot lines are converted.
  *
  * <h2>Built-in tasks ({@link #builtIn}, {@link #names})</h2>
  *
@@ -124,11 +125,6 @@ public record CraftTask(
 
   // ------------------------------------------------------------------ built-ins
 
-  private static final String MC =
-      "Read the text below. Write exactly one multiple-choice question that the text answers, with"
-          + " four answer options labelled A, B, C and D of which exactly one is correct, and give"
-          + " the letter of the correct option as the answer.";
-
   /** The names of the built-in tasks. */
   public static List<String> names() {
     return List.of("bioqa", "csqa", "medqa", "recipegen", "summarization");
@@ -176,7 +172,7 @@ public record CraftTask(
                 .withDescription("the letter label of the correct option", null)
                 .withInvalid("answer_letter", "Answer does not include A, B, C, or D.")),
         maxTokens,
-        List.of(MC));
+        List.of());
   }
 
   private static CraftTask yesNo() {
@@ -197,13 +193,7 @@ public record CraftTask(
                 .withDescription("the letter label of the correct option", null)
                 .withInvalid("answer_letter", "Answer does not include A or B.")),
         256,
-        List.of(
-            "Read the text below. Write exactly one question that the text lets you answer with"
-                + " yes or no, use the options \"A. Yes\" and \"B. No\", and give the letter of the"
-                + " correct option as the answer.",
-            "Read the text below. Write exactly one statement based on the text that is either true"
-                + " or false, put it in the question field, use the options \"A. Yes\" (true) and"
-                + " \"B. No\" (false), and give the letter of the correct option as the answer."));
+        List.of());
   }
 
   private static CraftTask recipe() {
@@ -227,10 +217,7 @@ public record CraftTask(
                 .withNotList("steps_not_list", "Steps not in list format.")
                 .withInvalid("no_steps", "One or no cooking step found.")),
         1280,
-        List.of(
-            "Read the text below. Write one short sentence asking how to prepare the dish the text"
-                + " is about, then a detailed recipe for it: the list of ingredients and the list of"
-                + " steps."));
+        List.of());
   }
 
   private static CraftTask summarization() {
@@ -251,10 +238,7 @@ public record CraftTask(
                 .withInvalid(
                     "long_text_too_short", "Long but clean text shorter than 500 characters.")),
         1536,
-        List.of(
-            "Read the text below. Write one instruction asking for a summary of it, then the"
-                + " summary, then a long but clean version of the text that contains the summary"
-                + " and keeps almost all of the text's details."));
+        List.of());
   }
 
   // ------------------------------------------------------------------ custom tasks

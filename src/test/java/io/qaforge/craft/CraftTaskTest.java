@@ -214,14 +214,14 @@ class CraftTaskTest {
     assertThat(t.columns()).isEqualTo(columns);
     assertThat(t.finalColumns()).isEqualTo(finalColumns);
     assertThat(t.maxTokens()).isEqualTo(maxTokens);
-    assertThat(t.instructions()).isNotEmpty();
+    // built-in instructions are prompt files (prompts/craft/instructions/), not code
+    assertThat(t.instructions()).isEmpty();
   }
 
   @Test
   void namesListsTheBuiltIns() {
     assertThat(CraftTask.names())
         .containsExactly("bioqa", "csqa", "medqa", "recipegen", "summarization");
-    assertThat(CraftTask.builtIn("csqa").instructions()).hasSize(2);
     assertThatThrownBy(() -> CraftTask.builtIn("quiz"))
         .isInstanceOf(QaforgeException.class)
         .hasMessageContaining("Unknown built-in craft task 'quiz'")
