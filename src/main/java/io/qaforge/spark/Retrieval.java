@@ -102,6 +102,8 @@ public final class Retrieval {
               ? selection.accumulator()
               : rdd.mapPartitions(new Scan<>(shared, ids, vectors))
                   .treeReduce((a, b) -> a.merge(b));
+    } catch (Exception e) { // Scala rethrows the task failure as a checked SparkException
+      throw runLevel(e);
     } finally {
       shared.destroy();
     }
@@ -111,6 +113,18 @@ public final class Retrieval {
           RowFactory.create(s.docId(), s.criterion(), s.fewShotIdx(), s.similarity(), s.rank()));
     }
     return spark.createDataFrame(rows, schema(idType));
+  }
+
+  /** The QaforgeException a task threw (so the CLI reports it as such), else the error as is. */
+  private static RuntimeException runLevel(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof QaforgeException) {
+        return (QaforgeException) t;
+      }
+    }
+    return e instanceof RuntimeException
+        ? (RuntimeException) e
+        : new IllegalStateException(e.getMessage(), e);
   }
 
   /** Reads the id at ordinal 0 of a (id, vector) row. */

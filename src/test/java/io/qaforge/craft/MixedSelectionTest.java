@@ -30,17 +30,19 @@ class MixedSelectionTest {
   })
   void sizesFollowTheSeedsIntegerArithmetic(
       int k, int f, long n, double p, int mixedK, int perFewShot, int mean) {
-    MixedSelection s = new MixedSelection(randomUnitVectors(new SplittableRandom(1), f, 8), k, p);
+    MixedSelection s =
+        new MixedSelection(
+            RetrievalReference.randomUnitVectors(new SplittableRandom(1), f, 8), k, p);
     assertThat(s.sizes(n)).isEqualTo(new MixedSelection.Sizes(mixedK, perFewShot, mean));
   }
 
   @Test
   void scoresAreCosinesAndTheMeanScoreIsTheMeanCosine() {
     SplittableRandom rnd = new SplittableRandom(7);
-    float[][] q = randomUnitVectors(rnd, 5, 384);
+    float[][] q = RetrievalReference.randomUnitVectors(rnd, 5, 384);
     MixedSelection s = new MixedSelection(q, 100, 0.05);
     float[] out = new float[6];
-    for (float[] v : randomUnitVectors(rnd, 50, 384)) {
+    for (float[] v : RetrievalReference.randomUnitVectors(rnd, 50, 384)) {
       s.score(v, out);
       double mean = 0;
       for (int f = 0; f < 5; f++) {
@@ -74,7 +76,10 @@ class MixedSelectionTest {
       int f, int k, double p, boolean duplicates, boolean grid) {
     SplittableRandom rnd = new SplittableRandom(31L * f + k);
     int n = 3000;
-    float[][] docs = grid ? gridUnitVectors(rnd, n, 16) : randomUnitVectors(rnd, n, 64);
+    float[][] docs =
+        grid
+            ? RetrievalReference.gridUnitVectors(rnd, n, 16)
+            : RetrievalReference.randomUnitVectors(rnd, n, 64);
     if (duplicates) {
       for (int i = 0; i < n; i += 10) {
         docs[i] = docs[rnd.nextInt(n)].clone(); // equal vectors under different ids
@@ -90,7 +95,7 @@ class MixedSelectionTest {
     }
     MixedSelection s = new MixedSelection(fewShots, k, p);
 
-    List<MixedSelection.Selection<String>> expected = bruteForce(s, docs, ids);
+    List<MixedSelection.Selection<String>> expected = RetrievalReference.bruteForce(s, docs, ids);
 
     MixedSelection.Accumulator<String> whole = s.accumulator();
     for (int i = 0; i < n; i++) {
@@ -123,13 +128,13 @@ class MixedSelectionTest {
     MixedSelection.Sizes sizes = s.sizes(n);
     assertThat(expected).hasSize(f * sizes.perFewShot() + sizes.mean());
     if (duplicates || grid) { // the case is about ties: make sure the lists have some
-      assertThat(tiesWithinLists(expected)).isPositive();
+      assertThat(RetrievalReference.tiesWithinLists(expected)).isPositive();
     }
   }
 
   @Test
   void fewShotsMustBeNormalisedOfOneLengthAndTheSettingsInRange() {
-    float[][] ok = randomUnitVectors(new SplittableRandom(3), 2, 8);
+    float[][] ok = RetrievalReference.randomUnitVectors(new SplittableRandom(3), 2, 8);
     assertThatThrownBy(() -> new MixedSelection(new float[][] {{1, 1}}, 10, 0.05))
         .isInstanceOf(QaforgeException.class)
         .hasMessageContaining("few-shot vector 0 has L2 norm 1.41")
@@ -141,92 +146,5 @@ class MixedSelectionTest {
     assertThatThrownBy(() -> new MixedSelection(ok, 0, 0.05)).hasMessageContaining("k=0");
     assertThatThrownBy(() -> new MixedSelection(ok, 10, 0)).hasMessageContaining("(0, 1]");
     assertThatThrownBy(() -> new MixedSelection(ok, 10, Double.NaN)).hasMessageContaining("(0, 1]");
-  }
-
-  static int tiesWithinLists(List<? extends MixedSelection.Selection<?>> lists) {
-    int ties = 0;
-    for (int i = 1; i < lists.size(); i++) {
-      MixedSelection.Selection<?> a = lists.get(i - 1);
-      MixedSelection.Selection<?> b = lists.get(i);
-      if (b.rank() > 1 && a.similarity() == b.similarity()) {
-        ties++;
-      }
-    }
-    return ties;
-  }
-
-  /** The reference: score every document, sort every list completely, cut at the seed's sizes. */
-  static <I extends Comparable<? super I>> List<MixedSelection.Selection<I>> bruteForce(
-      MixedSelection s, float[][] docs, List<I> ids) {
-    int f = s.fewShots();
-    float[][] scores = new float[docs.length][f + 1];
-    for (int i = 0; i < docs.length; i++) {
-      s.score(docs[i], scores[i]);
-    }
-    MixedSelection.Sizes sizes = s.sizes(docs.length);
-    List<MixedSelection.Selection<I>> out = new ArrayList<>();
-    for (int q = 0; q <= f; q++) {
-      int col = q;
-      List<Integer> all = new ArrayList<>();
-      for (int i = 0; i < docs.length; i++) {
-        all.add(i);
-      }
-      all.sort(
-          (a, b) -> {
-            float x = scores[a][col];
-            float y = scores[b][col];
-            return x > y ? -1 : x < y ? 1 : ids.get(a).compareTo(ids.get(b));
-          });
-      boolean mean = q == f;
-      int limit = mean ? sizes.mean() : sizes.perFewShot();
-      for (int r = 0; r < limit; r++) {
-        int i = all.get(r);
-        out.add(
-            new MixedSelection.Selection<>(
-                ids.get(i),
-                mean ? MixedSelection.MEAN : MixedSelection.SEPARATE,
-                mean ? null : q,
-                scores[i][col],
-                r + 1));
-      }
-    }
-    return out;
-  }
-
-  static float[][] randomUnitVectors(SplittableRandom rnd, int n, int dim) {
-    float[][] out = new float[n][dim];
-    for (float[] v : out) {
-      double norm = 0;
-      for (int j = 0; j < dim; j++) {
-        double x = rnd.nextDouble(-1, 1);
-        v[j] = (float) x;
-        norm += x * x;
-      }
-      normalise(v, norm);
-    }
-    return out;
-  }
-
-  /** Vectors with components in {-1, 0, 1}, normalised: few distinct similarities, many ties. */
-  static float[][] gridUnitVectors(SplittableRandom rnd, int n, int dim) {
-    float[][] out = new float[n][dim];
-    for (float[] v : out) {
-      double norm = 0;
-      while (norm == 0) {
-        for (int j = 0; j < dim; j++) {
-          v[j] = rnd.nextInt(3) - 1;
-          norm += v[j] * v[j];
-        }
-      }
-      normalise(v, norm);
-    }
-    return out;
-  }
-
-  private static void normalise(float[] v, double squaredNorm) {
-    double inv = 1 / Math.sqrt(squaredNorm);
-    for (int j = 0; j < v.length; j++) {
-      v[j] = (float) (v[j] * inv);
-    }
   }
 }
