@@ -57,6 +57,23 @@ class MixedSelectionTest {
     }
   }
 
+  @ParameterizedTest(name = "F={0} dim={1}")
+  @CsvSource({"1, 384", "2, 384", "5, 384", "4, 7", "3, 1"})
+  void eachScoreIsTheSameWhetherComputedAloneOrWithOtherFewShots(int f, int dim) {
+    SplittableRandom rnd = new SplittableRandom(f * 100L + dim);
+    float[][] q = RetrievalReference.randomUnitVectors(rnd, f, dim);
+    MixedSelection all = new MixedSelection(q, 100, 0.05);
+    float[] out = new float[f + 1];
+    float[] alone = new float[2];
+    for (float[] v : RetrievalReference.randomUnitVectors(rnd, 20, dim)) {
+      all.score(v, out);
+      for (int i = 0; i < f; i++) {
+        new MixedSelection(new float[][] {q[i]}, 100, 0.05).score(v, alone);
+        assertThat(out[i]).isEqualTo(alone[0]);
+      }
+    }
+  }
+
   /**
    * (F, k, p, duplicates, quantised): the heap-based lists, also when built from shuffled parts and
    * merged, equal a brute-force sort of every document, ties included (duplicated vectors and
