@@ -45,16 +45,47 @@ import java.util.Map;
  */
 public final class FuzzyRatio {
   private static final int SPACE = ' ';
+  private static final int HISTOGRAM = 64;
 
   private FuzzyRatio() {}
 
-  /** A processed string: its distinct tokens as code points, sorted, ready for comparisons. */
+  /** A processed string: its distinct tokens as code points, ready for comparisons. */
   public static final class Prepared implements Serializable {
     private static final long serialVersionUID = 1L;
+    // In (hash, code points) order: merging two token lists compares longs, mostly.
     private final int[][] tokens;
+    private final long[] hashes;
+    private final int[] codePointOrder; // token indices in code point order
+    // Code point counts of the tokens (no spaces), folded into HISTOGRAM buckets, and the length of
+    // the tokens joined by spaces: enough to bound the third ratio without comparing tokens.
+    private final int[] histogram;
+    private final int length;
 
-    private Prepared(int[][] tokens) {
-      this.tokens = tokens;
+    /** {@code distinct}: distinct tokens in code point order. */
+    private Prepared(List<int[]> distinct) {
+      int[][] t = distinct.toArray(new int[0][]);
+      long[] h = new long[t.length];
+      Integer[] order = new Integer[t.length];
+      for (int k = 0; k < t.length; k++) {
+        h[k] = hash(t[k]);
+        order[k] = k;
+      }
+      Arrays.sort(order, (x, y) -> compare(h[x], t[x], h[y], t[y]));
+      this.tokens = new int[t.length][];
+      this.hashes = new long[t.length];
+      this.codePointOrder = new int[t.length];
+      this.histogram = new int[HISTOGRAM];
+      int n = Math.max(0, t.length - 1);
+      for (int k = 0; k < t.length; k++) {
+        tokens[k] = t[order[k]];
+        hashes[k] = h[order[k]];
+        codePointOrder[order[k]] = k;
+        n += tokens[k].length;
+        for (int cp : tokens[k]) {
+          histogram[bucket(cp)]++;
+        }
+      }
+      this.length = n;
     }
 
     /** Whether processing left no token (then every ratio with this string is 0). */
@@ -65,8 +96,8 @@ public final class FuzzyRatio {
     /** The distinct processed tokens in code point order (what MinHash blocking hashes). */
     public List<String> tokens() {
       List<String> out = new ArrayList<>(tokens.length);
-      for (int[] t : tokens) {
-        out.add(new String(t, 0, t.length));
+      for (int k : codePointOrder) {
+        out.add(new String(tokens[k], 0, tokens[k].length));
       }
       return out;
     }
@@ -88,47 +119,56 @@ public final class FuzzyRatio {
     if (ta.length == 0 || tb.length == 0) {
       return 0;
     }
-    // Merge the two sorted token lists: lengths of the joined intersection and differences.
-    List<int[]> onlyA = new ArrayList<>();
-    List<int[]> onlyB = new ArrayList<>();
+    // Merge the token lists: sizes of the intersection I and the differences A-B and B-A.
     int sect = 0;
     int common = 0;
+    int onlyA = 0;
+    int ab = 0;
     int i = 0;
     int j = 0;
-    while (i < ta.length || j < tb.length) {
-      int c = i == ta.length ? 1 : j == tb.length ? -1 : compare(ta[i], tb[j]);
+    while (i < ta.length && j < tb.length) {
+      int c = compare(a.hashes[i], ta[i], b.hashes[j], tb[j]);
       if (c == 0) {
         sect += ta[i].length;
         common++;
         i++;
         j++;
       } else if (c < 0) {
-        onlyA.add(ta[i++]);
+        ab += ta[i++].length;
+        onlyA++;
       } else {
-        onlyB.add(tb[j++]);
+        j++;
       }
     }
-    if (common > 0 && (onlyA.isEmpty() || onlyB.isEmpty())) {
+    for (; i < ta.length; i++) {
+      ab += ta[i].length;
+      onlyA++;
+    }
+    int onlyB = tb.length - common;
+    if (common > 0 && (onlyA == 0 || onlyB == 0)) {
       return 100;
     }
-    if (common > 0) {
-      sect += common - 1; // the joining spaces
-    }
-    int ab = joinedLength(onlyA);
-    int ba = joinedLength(onlyB);
     int sep = common > 0 ? 1 : 0;
+    sect += Math.max(0, common - 1); // the joining spaces
+    ab += Math.max(0, onlyA - 1);
+    int ba = b.length - sect - sep; // |TB| = |I| + 1 + |B-A|
     int sectAb = sect + sep + ab;
     int sectBa = sect + sep + ba;
     double best = 0;
     if (common > 0) {
       best = Math.max(score(sep + ab, sect + sectAb), score(sep + ba, sect + sectBa));
     }
-    // Indel distance is at least the length difference: skip the LCS when even that bound fails.
+    // Third ratio: skip the LCS when a lower bound of the Indel distance (length difference,
+    // histogram distance) already keeps it below the cutoff or below the best so far.
     double bound = score(Math.abs(ab - ba), sectAb + sectBa);
-    if (Math.rint(bound) >= cutoff && bound > best) {
-      int[] x = join(onlyA, ab);
-      int[] y = join(onlyB, ba);
-      int indel = ab + ba - 2 * lcs(x, y);
+    if (bound > best
+        && Math.rint(bound) >= cutoff
+        && (cutoff <= 0 || thirdRatioCanReach(a, b, cutoff))) {
+      // The LCS only matters if the ratio can beat both `best` and the cutoff.
+      double target = Math.max(best, cutoff - 0.5);
+      int atLeast = (int) Math.ceil((ab + ba - (100 - target) * (sectAb + sectBa) / 100) / 2) - 1;
+      int lcs = lcs(difference(a, b, ab), difference(b, a, ba), Math.max(0, atLeast));
+      int indel = ab + ba - 2 * lcs;
       best = Math.max(best, score(indel, sectAb + sectBa));
     }
     int rounded = (int) Math.rint(best);
@@ -136,11 +176,51 @@ public final class FuzzyRatio {
   }
 
   /**
+   * Whether {@code ratio(I+" "+(A-B), I+" "+(B-A))} can reach {@code cutoff}, from histograms: with
+   * {@code T} the joined token set, {@code h(TA) - h(TB) = h(A-B) - h(B-A)} outside spaces, so the
+   * L1 distance of the histograms is a lower bound of {@code indel(A-B, B-A)}, and the ratio's
+   * denominator is {@code |TA| + |TB|}. Folding code points into buckets only loosens the bound.
+   */
+  private static boolean thirdRatioCanReach(Prepared a, Prepared b, int cutoff) {
+    int l1 = 0;
+    for (int k = 0; k < HISTOGRAM; k++) {
+      l1 += Math.abs(a.histogram[k] - b.histogram[k]);
+    }
+    double lowest = cutoff - 0.5; // the smallest raw score that can round to the cutoff
+    return 100 - 100.0 * l1 / (a.length + b.length) >= lowest;
+  }
+
+  /** The tokens of {@code a} missing in {@code b}, in code point order, joined by spaces. */
+  private static int[] difference(Prepared a, Prepared b, int length) {
+    boolean[] shared = new boolean[a.tokens.length];
+    int j = 0;
+    for (int i = 0; i < a.tokens.length && j < b.tokens.length; i++) {
+      int c;
+      while ((c = compare(b.hashes[j], b.tokens[j], a.hashes[i], a.tokens[i])) < 0
+          && ++j < b.tokens.length) {}
+      shared[i] = j < b.tokens.length && c == 0;
+    }
+    int[] out = new int[length];
+    int n = 0;
+    for (int i : a.codePointOrder) {
+      if (!shared[i]) {
+        if (n > 0) {
+          out[n++] = SPACE;
+        }
+        System.arraycopy(a.tokens[i], 0, out, n, a.tokens[i].length);
+        n += a.tokens[i].length;
+      }
+    }
+    return out;
+  }
+
+  /**
    * Processes {@code s} as thefuzz's {@code full_process(s, force_ascii=True)} and tokenizes it.
    */
   public static Prepared prepare(String s) {
+    List<int[]> distinct = new ArrayList<>();
     if (s == null) {
-      return new Prepared(new int[0][]);
+      return new Prepared(distinct);
     }
     int[] cps = codePoints(s);
     List<int[]> tokens = new ArrayList<>();
@@ -154,14 +234,13 @@ public final class FuzzyRatio {
         start = -1;
       }
     }
-    tokens.sort(FuzzyRatio::compare);
-    List<int[]> distinct = new ArrayList<>(tokens.size());
+    tokens.sort(Arrays::compare);
     for (int[] t : tokens) {
-      if (distinct.isEmpty() || compare(distinct.get(distinct.size() - 1), t) != 0) {
+      if (distinct.isEmpty() || !Arrays.equals(distinct.get(distinct.size() - 1), t)) {
         distinct.add(t);
       }
     }
-    return new Prepared(distinct.toArray(new int[0][]));
+    return new Prepared(distinct);
   }
 
   /** thefuzz's {@code full_process(s, force_ascii=True)} as a string. */
@@ -209,29 +288,31 @@ public final class FuzzyRatio {
     return lensum == 0 ? 100 : 100 - 100.0 * dist / lensum;
   }
 
-  private static int compare(int[] x, int[] y) {
-    return Arrays.compare(x, y);
+  private static int compare(long hx, int[] x, long hy, int[] y) {
+    int c = Long.compare(hx, hy);
+    return c != 0 ? c : Arrays.compare(x, y);
   }
 
-  private static int joinedLength(List<int[]> tokens) {
-    int n = Math.max(0, tokens.size() - 1);
-    for (int[] t : tokens) {
-      n += t.length;
+  /** 64-bit FNV-1a over the code points with a murmur3 finalizer. */
+  private static long hash(int[] token) {
+    long h = 0xcbf29ce484222325L;
+    for (int cp : token) {
+      h = (h ^ cp) * 0x100000001b3L;
     }
-    return n;
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    return h;
   }
 
-  private static int[] join(List<int[]> tokens, int length) {
-    int[] out = new int[length];
-    int n = 0;
-    for (int[] t : tokens) {
-      if (n > 0) {
-        out[n++] = SPACE;
-      }
-      System.arraycopy(t, 0, out, n, t.length);
-      n += t.length;
+  private static int bucket(int cp) {
+    if (cp >= 'a' && cp <= 'z') {
+      return cp - 'a';
     }
-    return out;
+    if (cp >= '0' && cp <= '9') {
+      return 26 + cp - '0';
+    }
+    return 36 + Math.floorMod(cp, HISTOGRAM - 36);
   }
 
   /**
@@ -239,6 +320,14 @@ public final class FuzzyRatio {
    * lcs_seq}): one 64-bit word per 64 code points of the shorter string, one pass over the longer.
    */
   static int lcs(int[] x, int[] y) {
+    return lcs(x, y, 0);
+  }
+
+  /**
+   * The LCS length when it is at least {@code atLeast}; otherwise possibly a smaller value than the
+   * true length: the scan stops once the rest of the longer string cannot make up the difference.
+   */
+  static int lcs(int[] x, int[] y, int atLeast) {
     if (x.length > y.length) {
       int[] t = x;
       x = y;
@@ -292,7 +381,11 @@ public final class FuzzyRatio {
     }
     long[] s = new long[words];
     Arrays.fill(s, -1L);
+    int need = atLeast - affix;
     for (int k = lo; k < yEnd; k++) {
+      if (need > 0 && ((k - lo) & 63) == 63 && zeros(s, m) + (yEnd - k) < need) {
+        return affix + zeros(s, m); // each remaining code point adds at most 1
+      }
       int cp = y[k];
       int slot;
       if (cp < 128) {
@@ -317,11 +410,16 @@ public final class FuzzyRatio {
         s[w] = sum | (sw - u);
       }
     }
+    return affix + zeros(s, m);
+  }
+
+  /** The LCS so far: zero bits among the first {@code m} bits of {@code s}. */
+  private static int zeros(long[] s, int m) {
     int zeros = 0;
-    for (int w = 0; w < words; w++) {
-      long valid = (w == words - 1 && (m & 63) != 0) ? (1L << (m & 63)) - 1 : -1L;
+    for (int w = 0; w < s.length; w++) {
+      long valid = (w == s.length - 1 && (m & 63) != 0) ? (1L << (m & 63)) - 1 : -1L;
       zeros += Long.bitCount(~s[w] & valid);
     }
-    return affix + zeros;
+    return zeros;
   }
 }
