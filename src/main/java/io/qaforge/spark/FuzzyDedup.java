@@ -1,0 +1,499 @@
+package io.qaforge.spark;
+
+import static org.apache.spark.sql.functions.array_distinct;
+import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.sha2;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.sort_array;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import io.qaforge.craft.Cleaning;
+import io.qaforge.craft.Cleaning.Edge;
+import io.qaforge.craft.Cleaning.Match;
+import io.qaforge.craft.Cleaning.Text;
+import io.qaforge.craft.FuzzyRatio;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.feature.HashingTF;
+import org.apache.spark.ml.feature.MinHashLSH;
+import org.apache.spark.ml.feature.MinHashLSHModel;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import scala.collection.JavaConverters;
+import scala.collection.Seq;
+
+/**
+ * CRAFT's clean step at Spark scale: the contamination filter and the greedy self-dedup of {@link
+ * Cleaning}, marking rows instead of dropping them.
+ *
+ * <p><b>Contamination.</b> The few-shots are few: they are prepared on the driver, broadcast, and
+ * every sample is scored against all of them (first few-shot at or above the threshold wins).
+ *
+ * <p><b>Duplicate pairs.</b> The greedy's outcome depends only on the pairs scoring at or above the
+ * threshold ({@link Cleaning#resolve}), so the job finds those pairs in parallel and resolves them
+ * on the driver; only ids, order keys and scores reach the driver, never the texts.
+ *
+ * <ul>
+ *   <li>{@code exact}: every pair. The samples are hashed into blocks of about {@code blockSize},
+ *       each pair of blocks is one task comparing all its pairs with the exact ratio. The result
+ *       equals {@link Cleaning#clean}. Cost n²/2 ratios (about 0.2 M pairs/s per core on 430
+ *       characters), fine up to some ten thousand samples.
+ *   <li>{@code lsh}: candidate pairs from MinHash LSH (Spark MLlib {@code MinHashLSH}, {@code
+ *       approxSimilarityJoin}) on the samples' processed token sets (or character shingles), then
+ *       the exact ratio on the candidates only. Tokens found in more than {@code maxTokenShare} of
+ *       the samples (JSON keys, "the", option letters) are left out of the sets: they make huge
+ *       buckets and say nothing about duplication. A pair of equal strings is always an edge
+ *       (grouped by the string, so also for samples whose set is empty). Missed pairs can only make
+ *       the greedy keep more; token-set ratio is 100 when one token set contains the other, which
+ *       Jaccard can rate low, hence the permissive default distance (see {@link Options}).
+ * </ul>
+ *
+ * <p>Output: the input rows and {@code clean_status} ({@code kept}, {@code contaminated}, {@code
+ * duplicate}), {@code clean_ref} (few-shot index as a string, or the id of the kept sample; null
+ * when kept) and {@code clean_score} (the deciding ratio; null when kept). The order is {@code
+ * (order, id)} ascending, strings by code points.
+ */
+public final class FuzzyDedup {
+  public static final String STATUS = "clean_status";
+  public static final String REF = "clean_ref";
+  public static final String SCORE = "clean_score";
+
+  /** {@code exact} (all pairs), {@code lsh} (candidate pairs), {@code auto} (by sample count). */
+  public enum Mode {
+    EXACT,
+    LSH,
+    AUTO
+  }
+
+  /** What MinHash hashes: processed tokens, or character shingles of the processed text. */
+  public enum Features {
+    TOKENS,
+    SHINGLES
+  }
+
+  /**
+   * Settings of the job.
+   *
+   * @param threshold ratio at or above which a sample is contaminated or a duplicate (85)
+   * @param exactMaxSamples {@code auto} uses {@code exact} up to this many uncontaminated samples
+   * @param blockSize samples per block in {@code exact} mode
+   * @param numHashTables MinHash tables (OR-ed): a pair with Jaccard J is a candidate with
+   *     probability 1 - (1 - J)^tables
+   * @param maxJaccardDistance candidates must have Jaccard distance below this
+   * @param maxTokenShare tokens in more than this share of the samples (and in more than {@code
+   *     minTokenDocs}) are left out of the MinHash sets
+   * @param shingleSize characters per shingle when {@code features = SHINGLES}
+   */
+  public record Options(
+      Mode mode,
+      int threshold,
+      long exactMaxSamples,
+      int blockSize,
+      Features features,
+      int numHashTables,
+      double maxJaccardDistance,
+      double maxTokenShare,
+      long minTokenDocs,
+      int shingleSize,
+      long seed) {
+    public static Options defaults() {
+      return new Options(
+          Mode.AUTO,
+          Cleaning.DEFAULT_THRESHOLD,
+          20_000,
+          1000,
+          Features.TOKENS,
+          20,
+          0.8,
+          0.01,
+          50,
+          5,
+          42L);
+    }
+
+    public Options withMode(Mode m) {
+      return new Options(
+          m,
+          threshold,
+          exactMaxSamples,
+          blockSize,
+          features,
+          numHashTables,
+          maxJaccardDistance,
+          maxTokenShare,
+          minTokenDocs,
+          shingleSize,
+          seed);
+    }
+
+    public Options withBlockSize(int size) {
+      return new Options(
+          mode,
+          threshold,
+          exactMaxSamples,
+          size,
+          features,
+          numHashTables,
+          maxJaccardDistance,
+          maxTokenShare,
+          minTokenDocs,
+          shingleSize,
+          seed);
+    }
+
+    public Options withLsh(
+        Features f, int tables, double maxDistance, double tokenShare, long minDocs) {
+      return new Options(
+          mode,
+          threshold,
+          exactMaxSamples,
+          blockSize,
+          f,
+          tables,
+          maxDistance,
+          tokenShare,
+          minDocs,
+          shingleSize,
+          seed);
+    }
+  }
+
+  private static final DataType STRINGS = DataTypes.createArrayType(DataTypes.StringType);
+  private static final StructType CONTAMINATION =
+      new StructType().add("fewshot", DataTypes.IntegerType).add("score", DataTypes.IntegerType);
+
+  private FuzzyDedup() {}
+
+  /**
+   * Marks every row of {@code samples} (columns {@code idCol} string, {@code orderCol} long or
+   * string, {@code jsonCol} string; ids unique) with the clean step's decision.
+   */
+  public static Dataset<Row> clean(
+      Dataset<Row> samples,
+      String idCol,
+      String orderCol,
+      String jsonCol,
+      List<String> fewShots,
+      Options options) {
+    SparkSession spark = samples.sparkSession();
+    Dataset<Row> marked =
+        samples.withColumn(
+            "_fewshot", contamination(spark, fewShots, options.threshold()).apply(col(jsonCol)));
+    Dataset<Row> candidates =
+        marked
+            .where(col("_fewshot").isNull())
+            .select(col(idCol).as("id"), col(orderCol).as("ord"), col(jsonCol).as("json"));
+    Dataset<Row> edges = edges(candidates, options);
+    Dataset<Row> duplicates = duplicates(spark, edges.collectAsList());
+    Dataset<Row> joined =
+        marked.join(
+            broadcast(duplicates), marked.col(idCol).equalTo(duplicates.col("_dup_id")), "left");
+    Column contaminated = col("_fewshot").isNotNull();
+    Column duplicate = col("_dup_id").isNotNull();
+    List<Column> out = new ArrayList<>();
+    for (String c : samples.columns()) {
+      out.add(marked.col(c));
+    }
+    out.add(
+        when(contaminated, lit(Cleaning.Status.CONTAMINATED.label()))
+            .when(duplicate, lit(Cleaning.Status.DUPLICATE.label()))
+            .otherwise(lit(Cleaning.Status.KEPT.label()))
+            .as(STATUS));
+    out.add(
+        when(contaminated, col("_fewshot.fewshot").cast(DataTypes.StringType))
+            .when(duplicate, col("_dup_ref"))
+            .as(REF));
+    out.add(when(contaminated, col("_fewshot.score")).when(duplicate, col("_dup_score")).as(SCORE));
+    return joined.select(out.toArray(new Column[0]));
+  }
+
+  /**
+   * The pairs at or above the threshold among {@code samples} (columns {@code id}, {@code ord},
+   * {@code json}), by the mode in {@code options}: columns {@code a_id, a_ord, b_id, b_ord, score},
+   * each unordered pair once.
+   */
+  public static Dataset<Row> edges(Dataset<Row> samples, Options options) {
+    Mode mode = options.mode();
+    if (mode == Mode.AUTO) {
+      mode = samples.count() <= options.exactMaxSamples() ? Mode.EXACT : Mode.LSH;
+    }
+    return mode == Mode.EXACT ? exactEdges(samples, options) : lshEdges(samples, options);
+  }
+
+  private static UserDefinedFunction contamination(
+      SparkSession spark, List<String> fewShots, int threshold) {
+    List<Text> shots = fewShots.stream().map(Text::of).toList();
+    Broadcast<List<Text>> b =
+        new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext()).broadcast(shots);
+    return udf(
+        (UDF1<String, Row>)
+            json -> {
+              Match m =
+                  Cleaning.contamination(Text.of(json == null ? "" : json), b.value(), threshold);
+              return m == null ? null : RowFactory.create(m.fewShot(), m.score());
+            },
+        CONTAMINATION);
+  }
+
+  private static StructType edgeSchema(DataType order) {
+    return new StructType()
+        .add("a_id", DataTypes.StringType)
+        .add("a_ord", order)
+        .add("b_id", DataTypes.StringType)
+        .add("b_ord", order)
+        .add("score", DataTypes.IntegerType);
+  }
+
+  // ---- exact: all pairs, block against block ----
+
+  private static Dataset<Row> exactEdges(Dataset<Row> samples, Options options) {
+    long n = samples.count();
+    int blocks = (int) Math.max(1, (n + options.blockSize() - 1) / options.blockSize());
+    Dataset<Row> grouped =
+        samples
+            .withColumn("block", pmod(xxhash64(col("id")), lit(blocks)))
+            .groupBy("block")
+            .agg(collect_list(struct(col("id"), col("ord"), col("json"))).as("items"));
+    Dataset<Row> pairs =
+        grouped
+            .as("l")
+            .crossJoin(grouped.as("r"))
+            .where(col("l.block").leq(col("r.block")))
+            .select(
+                col("l.block").as("lb"),
+                col("l.items").as("li"),
+                col("r.block").as("rb"),
+                col("r.items").as("ri"))
+            .repartition(Math.max(1, blocks * (blocks + 1) / 2));
+    DataType order = samples.schema().apply("ord").dataType();
+    int threshold = options.threshold();
+    return pairs.flatMap(
+        (FlatMapFunction<Row, Row>) row -> blockPairEdges(row, threshold).iterator(),
+        Encoders.row(edgeSchema(order)));
+  }
+
+  private static List<Row> blockPairEdges(Row row, int threshold) {
+    boolean same = row.getLong(0) == row.getLong(2);
+    List<Row> left = row.getList(1);
+    List<Row> right = same ? left : row.getList(3);
+    List<Text> l = texts(left);
+    List<Text> r = same ? l : texts(right);
+    List<Row> out = new ArrayList<>();
+    for (int i = 0; i < l.size(); i++) {
+      for (int j = same ? i + 1 : 0; j < r.size(); j++) {
+        int score = Cleaning.score(l.get(i), r.get(j), threshold);
+        if (score >= threshold) {
+          Row a = left.get(i);
+          Row b = right.get(j);
+          out.add(RowFactory.create(a.getString(0), a.get(1), b.getString(0), b.get(1), score));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<Text> texts(List<Row> items) {
+    List<Text> out = new ArrayList<>(items.size());
+    for (Row item : items) {
+      out.add(Text.of(item.getString(2)));
+    }
+    return out;
+  }
+
+  // ---- lsh: MinHash candidates, exact ratio on them ----
+
+  private static Dataset<Row> lshEdges(Dataset<Row> samples, Options options) {
+    SparkSession spark = samples.sparkSession();
+    int shingle = options.shingleSize();
+    UserDefinedFunction features =
+        options.features() == Features.TOKENS
+            ? udf(
+                (UDF1<String, String[]>)
+                    json -> FuzzyRatio.prepare(json).tokens().toArray(new String[0]),
+                STRINGS)
+            : udf(
+                (UDF1<String, String[]>)
+                    json -> shingles(FuzzyRatio.process(json == null ? "" : json), shingle),
+                STRINGS);
+    Dataset<Row> sets =
+        samples.select(
+            col("id"), col("ord"), array_distinct(features.apply(col("json"))).as("set"));
+    long n = samples.count();
+    long maxDocs = Math.max(options.minTokenDocs(), (long) (options.maxTokenShare() * n));
+    List<String> frequent =
+        sets.select(explode(col("set")).as("t"))
+            .groupBy("t")
+            .count()
+            .where(col("count").gt(maxDocs))
+            .select("t")
+            .as(Encoders.STRING())
+            .collectAsList();
+    Broadcast<Set<String>> stop =
+        new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext())
+            .broadcast(new HashSet<>(frequent));
+    UserDefinedFunction drop =
+        udf(
+            (UDF1<Seq<String>, String[]>)
+                set -> {
+                  List<String> kept = new ArrayList<>();
+                  for (String t : JavaConverters.seqAsJavaList(set)) {
+                    if (!stop.value().contains(t)) {
+                      kept.add(t);
+                    }
+                  }
+                  return kept.toArray(new String[0]);
+                },
+            STRINGS);
+    Dataset<Row> filtered =
+        sets.select(col("id"), col("ord"), drop.apply(col("set")).as("set"))
+            .where(size(col("set")).gt(0));
+    Dataset<Row> vectors =
+        new HashingTF()
+            .setInputCol("set")
+            .setOutputCol("features")
+            .setNumFeatures(1 << 20)
+            .setBinary(true)
+            .transform(filtered)
+            .select("id", "ord", "features");
+    MinHashLSHModel model =
+        new MinHashLSH()
+            .setNumHashTables(options.numHashTables())
+            .setSeed(options.seed())
+            .setInputCol("features")
+            .setOutputCol("hashes")
+            .fit(vectors);
+    Dataset<Row> candidates =
+        model
+            .approxSimilarityJoin(vectors, vectors, options.maxJaccardDistance(), "distance")
+            .select(
+                col("datasetA.id").as("a_id"),
+                col("datasetA.ord").as("a_ord"),
+                col("datasetB.id").as("b_id"),
+                col("datasetB.ord").as("b_ord"))
+            .where(earlier(col("a_ord"), col("a_id"), col("b_ord"), col("b_id")));
+    // Equal strings are always a pair (also when their sets are empty): every member of a group
+    // points to the group's earliest member, which is what the greedy needs.
+    Dataset<Row> equal =
+        samples
+            .groupBy(sha2(col("json"), 256))
+            .agg(sort_array(collect_list(struct(col("ord"), col("id")))).as("g"))
+            .where(size(col("g")).gt(1))
+            .select(explode(col("g")).as("m"), col("g").getItem(0).as("first"))
+            .where(col("m.id").notEqual(col("first.id")))
+            .select(
+                col("first.id").as("a_id"),
+                col("first.ord").as("a_ord"),
+                col("m.id").as("b_id"),
+                col("m.ord").as("b_ord"));
+    Dataset<Row> pairs = candidates.unionByName(equal).distinct();
+    Dataset<Row> texts = samples.select(col("id"), col("json"));
+    Dataset<Row> scored =
+        pairs
+            .join(texts.as("ta"), col("a_id").equalTo(col("ta.id")))
+            .join(texts.as("tb"), col("b_id").equalTo(col("tb.id")))
+            .select(
+                col("a_id"),
+                col("a_ord"),
+                col("b_id"),
+                col("b_ord"),
+                score(options.threshold()).apply(col("ta.json"), col("tb.json")).as("score"))
+            .where(col("score").geq(options.threshold()));
+    return scored;
+  }
+
+  private static UserDefinedFunction score(int threshold) {
+    return udf(
+        (UDF2<String, String, Integer>) (a, b) -> Cleaning.score(Text.of(a), Text.of(b), threshold),
+        DataTypes.IntegerType);
+  }
+
+  /** (aOrd, aId) before (bOrd, bId). */
+  private static Column earlier(Column aOrd, Column aId, Column bOrd, Column bId) {
+    return aOrd.lt(bOrd).or(aOrd.equalTo(bOrd).and(aId.lt(bId)));
+  }
+
+  /** Distinct character shingles of {@code text} (the whole text if shorter). */
+  static String[] shingles(String text, int k) {
+    int[] cps = text.codePoints().toArray();
+    if (cps.length == 0) {
+      return new String[0];
+    }
+    Set<String> out = new HashSet<>();
+    for (int i = 0; i + k <= Math.max(k, cps.length); i++) {
+      out.add(new String(cps, i, Math.min(k, cps.length - i)));
+    }
+    return out.toArray(new String[0]);
+  }
+
+  // ---- driver: greedy over the edges ----
+
+  private static Dataset<Row> duplicates(SparkSession spark, List<Row> edges) {
+    // Rank the samples that occur in edges by (order, id); the rest are kept anyway.
+    Map<String, Object> orderOf = new HashMap<>();
+    for (Row e : edges) {
+      orderOf.put(e.getString(0), e.get(1));
+      orderOf.put(e.getString(2), e.get(3));
+    }
+    List<String> ids = new ArrayList<>(orderOf.keySet());
+    Comparator<String> byOrder =
+        (x, y) -> {
+          int c = compareKeys(orderOf.get(x), orderOf.get(y));
+          return c != 0 ? c : compareKeys(x, y);
+        };
+    ids.sort(byOrder);
+    Map<String, Long> rank = new HashMap<>();
+    for (int i = 0; i < ids.size(); i++) {
+      rank.put(ids.get(i), (long) i);
+    }
+    List<Edge> ranked = new ArrayList<>(edges.size());
+    for (Row e : edges) {
+      long a = rank.get(e.getString(0));
+      long b = rank.get(e.getString(2));
+      ranked.add(new Edge(Math.max(a, b), Math.min(a, b), e.getInt(4)));
+    }
+    List<Row> rows = new ArrayList<>();
+    for (Edge d : Cleaning.resolve(ranked).values()) {
+      rows.add(RowFactory.create(ids.get((int) d.later()), ids.get((int) d.earlier()), d.score()));
+    }
+    StructType dup =
+        new StructType()
+            .add("_dup_id", DataTypes.StringType)
+            .add("_dup_ref", DataTypes.StringType)
+            .add("_dup_score", DataTypes.IntegerType);
+    return spark.createDataFrame(rows, dup);
+  }
+
+  /** Longs numerically, strings by code points (Spark's UTF-8 byte order). */
+  @SuppressWarnings("unchecked")
+  static int compareKeys(Object x, Object y) {
+    if (x instanceof String a && y instanceof String b) {
+      return java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray());
+    }
+    return ((Comparable<Object>) x).compareTo(y);
+  }
+}
