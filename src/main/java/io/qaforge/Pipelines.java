@@ -15,6 +15,7 @@ public final class Pipelines {
     ALL.put(
         io.qaforge.calibration.CalibrationPipeline.NAME,
         io.qaforge.calibration.CalibrationPipeline::new);
+    ALL.put(io.qaforge.craft.CraftPipeline.NAME, io.qaforge.craft.CraftPipeline::new);
   }
 
   private Pipelines() {}

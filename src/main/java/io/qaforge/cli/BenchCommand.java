@@ -41,15 +41,21 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description =
-        "Benchmarks: `bench generation` (model-call throughput) and `bench stub` (a local server).",
-    subcommands = {BenchCommand.GenerationBench.class, OpenAiStub.Cli.class})
+        "Benchmarks: `bench generation` (model-call throughput), `bench craft` (embedding and"
+            + " retrieval throughput) and `bench stub` (a local server).",
+    subcommands = {
+      BenchCommand.GenerationBench.class,
+      BenchCommand.CraftBench.class,
+      OpenAiStub.Cli.class
+    })
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "Missing benchmark: use `bench generation` or `bench stub`");
+        spec.commandLine(),
+        "Missing benchmark: use `bench generation`, `bench craft` or `bench stub`");
   }
 
   @Command(
@@ -225,6 +231,91 @@ public final class BenchCommand implements Runnable {
           steadyCpu,
           cachedSeconds,
           cachedCalls);
+      out.flush();
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "craft",
+      mixinStandardHelpOptions = true,
+      description = {
+        "CRAFT's two offline hot spots on synthetic data, in the Spark master of the settings"
+            + " (submit/local.sh: local[*]):",
+        "(1) sentence embeddings: the Spark job against the raw ONNX model called from the same"
+            + " number of threads with the same batches (ratio = job / raw);",
+        "(2) exact mixed retrieval over N x 384 float vectors in a Delta table with 32 few-shots,"
+            + " for each --corpus size (the table write is timed separately).",
+        "Prints a summary and, as the last line, JSON with both results."
+      })
+  public static final class CraftBench implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = "--sentences",
+        defaultValue = "2000",
+        description = "Sentences to embed (0 = skip).")
+    int sentences;
+
+    @Option(
+        names = "--corpus",
+        split = ",",
+        defaultValue = "100000,1000000",
+        description = "Corpus sizes for retrieval, comma-separated (empty = skip).")
+    List<Long> corpus;
+
+    @Option(names = "--few-shots", defaultValue = "32", description = "Few-shot vectors.")
+    int fewShots;
+
+    @Option(
+        names = "--k",
+        defaultValue = "50000",
+        description = "Documents to retrieve (the XL size: 50,000).")
+    int k;
+
+    @Mixin SettingsOptions options;
+
+    @Override
+    public Integer call() throws IOException {
+      Path root = Files.createTempDirectory("qaforge-bench-craft");
+      List<String> sets = new ArrayList<>(options.sets);
+      sets.add("output.root=" + root.resolve("lake"));
+      sets.add("catalog.type=memory");
+      sets.add("catalog.dir=" + root.resolve("catalog"));
+      Settings settings = Settings.load(options.confFiles, sets);
+      SparkSession spark = Sessions.start(settings, "qaforge bench craft");
+      int threads = spark.sparkContext().defaultParallelism();
+      PrintWriter out = spec.commandLine().getOut();
+      Map<String, Object> result = new java.util.LinkedHashMap<>();
+      result.put("threads", threads);
+      result.put(
+          "load_1m_before", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+      if (sentences > 0) {
+        Map<String, Object> e = io.qaforge.spark.EmbeddingBench.run(spark, sentences, threads);
+        result.put("embedding", e);
+        out.printf(
+            Locale.ROOT,
+            "bench craft: embeddings of %d sentences, %d threads%n",
+            sentences,
+            threads);
+        e.forEach((key, v) -> out.printf(Locale.ROOT, "  %-28s %s%n", key, v));
+      }
+      List<Map<String, Object>> retrieval = new ArrayList<>();
+      for (long n : corpus) {
+        Map<String, Object> r = io.qaforge.spark.RetrievalBench.run(spark, n, fewShots, k);
+        retrieval.add(r);
+        out.printf(
+            Locale.ROOT,
+            "bench craft: retrieval over %d x 384 vectors, %d few-shots, k %d%n",
+            n,
+            fewShots,
+            k);
+        r.forEach((key, v) -> out.printf(Locale.ROOT, "  %-28s %s%n", key, v));
+      }
+      result.put("retrieval", retrieval);
+      result.put(
+          "load_1m_after", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+      out.println(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(result));
       out.flush();
       return 0;
     }

@@ -20,7 +20,7 @@ public record CraftSettings(
     int maxChars,
     String embeddingModel,
     int embeddingBatchSize,
-    double slack,
+    double percentile,
     ModelCall generation,
     int shots,
     int threshold,
@@ -92,10 +92,13 @@ public record CraftSettings(
     if (maxChars < minChars) {
       throw s.invalid("craft.max-chars", "must be at least craft.min-chars (" + minChars + ")");
     }
-    double slack = s.config().getDouble("craft.retrieval.slack");
-    if (slack < 1 || slack > 10) {
-      throw s.invalid("craft.retrieval.slack", "must be between 1 and 10 (the seed uses 1.2)");
+    double percentile = s.config().getDouble("craft.retrieval.percentile");
+    if (!(percentile > 0 && percentile <= 1)) {
+      throw s.invalid(
+          "craft.retrieval.percentile", "must be in (0, 1] (the seed's top_p_percentile is 0.05)");
     }
+    String model = s.string("craft.embedding.model").strip();
+    SentenceEmbedder.canonicalName(model); // an unknown model fails now, naming the bundled ones
     int threshold = s.intAtLeast("craft.clean.threshold", 1);
     if (threshold > 100) {
       throw s.invalid("craft.clean.threshold", "must be between 1 and 100 (the seed uses 85)");
@@ -115,9 +118,9 @@ public record CraftSettings(
         List.copyOf(corpora),
         minChars,
         maxChars,
-        s.string("craft.embedding.model"),
+        model,
         s.intAtLeast("craft.embedding.batch-size", 1),
-        slack,
+        percentile,
         ModelCall.from(s, llm, "craft.generation", 0), // 0 = the task's default
         s.intAtLeast("craft.generation.shots", 0),
         threshold,
