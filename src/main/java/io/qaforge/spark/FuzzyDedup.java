@@ -247,14 +247,13 @@ public final class FuzzyDedup {
 
   private static UserDefinedFunction contamination(
       SparkSession spark, List<String> fewShots, int threshold) {
-    List<Text> shots = fewShots.stream().map(Text::of).toList();
-    Broadcast<List<Text>> b =
-        new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext()).broadcast(shots);
+    // few and small: shipped in the UDF's closure (Java serialization), not as a broadcast, which
+    // the Kryo serializer of spark-defaults.conf cannot write for records
+    List<Text> shots = new ArrayList<>(fewShots.stream().map(Text::of).toList());
     return udf(
         (UDF1<String, Row>)
             json -> {
-              Match m =
-                  Cleaning.contamination(Text.of(json == null ? "" : json), b.value(), threshold);
+              Match m = Cleaning.contamination(Text.of(json == null ? "" : json), shots, threshold);
               return m == null ? null : RowFactory.create(m.fewShot(), m.score());
             },
         CONTAMINATION);

@@ -37,6 +37,8 @@ public final class SparkTestSession {
               "spark.sql.sources.parallelPartitionDiscovery.parallelism", "2",
               "spark.sql.adaptive.enabled", "false")
           .forEach(System::setProperty);
+      // as conf/spark-defaults.conf: broadcasts and shuffles go through Kryo
+      System.setProperty("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
       spark = Sessions.start(settings(""), "qaforge-tests");
     }
     return spark;
