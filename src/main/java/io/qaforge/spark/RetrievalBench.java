@@ -71,6 +71,7 @@ public final class RetrievalBench {
     out.put("k", k);
     out.put("format", format.name().toLowerCase(Locale.ROOT));
     out.put("master", spark.sparkContext().master());
+    out.put("load_average_before", loadAverage());
     Path table = dir.resolve("embeddings-" + out.get("format") + "-" + corpusSize);
     int partitions = (int) Math.max(2, (corpusSize + 99_999) / 100_000);
     long t0 = System.nanoTime();
@@ -90,8 +91,10 @@ public final class RetrievalBench {
       float[][] queries = fewShots(fewShots);
       for (int run = 1; run <= 2; run++) {
         t0 = System.nanoTime();
+        long cpu0 = cpuNanos();
         long rows = Retrieval.mixed(embeddings, "doc_id", "vec", queries, k, 0.05).count();
         out.put("retrieval_s_run" + run, seconds(t0));
+        out.put("retrieval_cpu_s_run" + run, Math.round((cpuNanos() - cpu0) / 1e7) / 100.0);
         out.put("selected_rows", rows);
       }
       if (cached) {
@@ -107,6 +110,7 @@ public final class RetrievalBench {
       double best =
           Math.min((double) out.get("retrieval_s_run1"), (double) out.get("retrieval_s_run2"));
       out.put("docs_per_s", Math.round(corpusSize / best));
+      out.put("load_average_after", loadAverage());
     } finally {
       delete(table);
     }
@@ -173,6 +177,21 @@ public final class RetrievalBench {
       v[j] = (float) (v[j] * inv);
     }
     return v;
+  }
+
+  /** The 1-minute load average (other processes share the cores: read the timings with it). */
+  private static double loadAverage() {
+    return Math.round(
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()
+                * 100)
+        / 100.0;
+  }
+
+  /** CPU time of this JVM, all threads (in local mode: driver and executors). */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static double seconds(long since) {
