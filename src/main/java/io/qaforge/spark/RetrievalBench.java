@@ -47,9 +47,17 @@ public final class RetrievalBench {
 
   private RetrievalBench() {}
 
-  /** The realistic case: {@code array<float>} in Delta, no cache, percentile 0.05. */
+  /**
+   * The recommended storage (binary float16 in Delta, see the report in {@link Retrieval}), no
+   * cache, in a temporary folder that is deleted afterwards.
+   */
   public static Map<String, Object> run(SparkSession spark, long corpusSize, int fewShots, int k) {
-    return run(spark, corpusSize, fewShots, k, Format.ARRAY, false, tempDir());
+    Path dir = tempDir();
+    try {
+      return run(spark, corpusSize, fewShots, k, Format.FLOAT16, false, dir);
+    } finally {
+      delete(dir);
+    }
   }
 
   /**
