@@ -8,13 +8,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -145,30 +144,19 @@ public final class RetrievalBench {
                     ? DataTypes.createArrayType(DataTypes.FloatType, false)
                     : DataTypes.BinaryType,
                 false);
-    MapPartitionsFunction<Long, Row> gen =
-        ids -> {
-          return new Iterator<Row>() {
-            @Override
-            public boolean hasNext() {
-              return ids.hasNext();
-            }
-
-            @Override
-            public Row next() {
-              long id = ids.next();
-              float[] v = unitVector(new SplittableRandom(SEED ^ (id * 0x9E3779B97F4A7C15L)));
-              Object stored =
-                  format == Format.ARRAY
-                      ? v
-                      : format == Format.FLOAT32 ? VectorBytes.float32(v) : VectorBytes.float16(v);
-              return RowFactory.create(id, stored);
-            }
-          };
+    MapFunction<Long, Row> gen =
+        id -> {
+          float[] v = unitVector(new SplittableRandom(SEED ^ (id * 0x9E3779B97F4A7C15L)));
+          Object stored =
+              format == Format.ARRAY
+                  ? v
+                  : format == Format.FLOAT32 ? VectorBytes.float32(v) : VectorBytes.float16(v);
+          return RowFactory.create(id, stored);
         };
     return spark
         .range(0, n, 1, partitions)
         .as(Encoders.LONG())
-        .mapPartitions(gen, Encoders.row(schema))
+        .map(gen, Encoders.row(schema))
         .select(sha2(col("id").cast("string"), 256).as("doc_id"), col("vec"));
   }
 
