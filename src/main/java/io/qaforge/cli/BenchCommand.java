@@ -302,7 +302,10 @@ public final class BenchCommand implements Runnable {
       }
       List<Map<String, Object>> retrieval = new ArrayList<>();
       for (long n : corpus) {
-        Map<String, Object> r = io.qaforge.spark.RetrievalBench.run(spark, n, fewShots, k);
+        // array<float>: how craft.embeddings stores vectors
+        Map<String, Object> r =
+            io.qaforge.spark.RetrievalBench.run(
+                spark, n, fewShots, k, io.qaforge.spark.RetrievalBench.Format.ARRAY);
         retrieval.add(r);
         out.printf(
             Locale.ROOT,

@@ -52,9 +52,15 @@ public final class RetrievalBench {
    * cache, in a temporary folder deleted afterwards.
    */
   public static Map<String, Object> run(SparkSession spark, long corpusSize, int fewShots, int k) {
+    return run(spark, corpusSize, fewShots, k, Format.FLOAT16);
+  }
+
+  /** One storage format, no cache, in a temporary folder deleted afterwards. */
+  public static Map<String, Object> run(
+      SparkSession spark, long corpusSize, int fewShots, int k, Format format) {
     Path dir = tempDir();
     try {
-      return run(spark, corpusSize, fewShots, k, Format.FLOAT16, false, dir);
+      return run(spark, corpusSize, fewShots, k, format, false, dir);
     } finally {
       delete(dir);
     }
