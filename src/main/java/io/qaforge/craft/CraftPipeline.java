@@ -81,9 +81,7 @@ public final class CraftPipeline implements Pipeline {
   private final CraftSettings c;
   private final CraftTask task;
   private final List<FewShot> fewShots;
-  private final PromptTemplate shot;
-  private final PromptTemplate document;
-  private final List<String> instructions;
+  private final CraftPrompt prompt;
   private final ModelCall call;
 
   public CraftPipeline(Settings settings) {
@@ -104,9 +102,15 @@ public final class CraftPipeline implements Pipeline {
           "lower craft.generation.shots, raise craft.few-shot-limit or add few-shot lines");
     }
     String dir = settings.string("prompts.dir");
-    this.shot = PromptTemplate.load(NAME + "/shot", dir);
-    this.document = PromptTemplate.load(NAME + "/document", dir);
-    this.instructions = instructions(dir);
+    this.prompt =
+        new CraftPrompt(
+            PromptTemplate.load(NAME + "/shot", dir),
+            PromptTemplate.load(NAME + "/document", dir),
+            instructions(dir),
+            task,
+            fewShots,
+            c.seed(),
+            c.shots());
     this.call = c.generationFor(task.maxTokens());
   }
 
@@ -374,16 +378,14 @@ public final class CraftPipeline implements Pipeline {
   // ------------------------------------------------------------------------------ 5. generations
 
   private void generations(StepRun r) {
-    String promptHash =
-        io.qaforge.Hashing.sha256Hex(
-            shot.hash() + document.hash() + String.join("\n", instructions) + "shots=" + c.shots());
+    String promptHash = prompt.hash();
     r.sliceStep(
         "generations",
         slice(),
         List.of(
             r.fp("retrieved"),
             r.fp("fewshots"),
-            "call=" + r.callPrint(call, document),
+            "call=" + r.callPrint(call, promptHash),
             "prompts=" + promptHash,
             "schema=" + task.jsonSchema(),
             "seed=" + c.seed()),
@@ -419,41 +421,23 @@ public final class CraftPipeline implements Pipeline {
    */
   private String promptUdf(StepRun r) {
     String name = "craft_prompt";
-    List<String> texts = fewShots.stream().map(f -> f.text().strip()).toList();
-    List<String> samples = fewShots.stream().map(f -> PyJson.dumps(task.toSample(f))).toList();
-    PromptTemplate s = shot;
-    PromptTemplate d = document;
-    List<String> inst = instructions;
-    long seed = c.seed();
-    int k = c.shots();
+    CraftPrompt p = prompt;
     r.spark()
         .udf()
         .register(
             name,
             (UDF2<String, String, Row>)
                 (docId, text) -> {
-                  int[] picks = FewShotSampler.pick(seed, docId, texts.size(), k);
-                  int variant =
-                      inst.size() == 1 ? 0 : FewShotSampler.variant(seed, docId, inst.size());
-                  String instruction = inst.get(variant);
-                  List<Row> messages = new ArrayList<>();
+                  CraftPrompt.Rendered out = p.render(docId, text);
                   List<Integer> shots = new ArrayList<>();
-                  for (int i : picks) {
+                  for (int i : out.shots()) {
                     shots.add(i);
-                    for (Message m :
-                        s.render(
-                            Map.of(
-                                "instruction", instruction,
-                                "shot_text", texts.get(i),
-                                "shot_sample", samples.get(i)))) {
-                      messages.add(RowFactory.create(m.role(), m.content()));
-                    }
                   }
-                  for (Message m :
-                      d.render(Map.of("instruction", instruction, "text", text.strip()))) {
+                  List<Row> messages = new ArrayList<>();
+                  for (Message m : out.messages()) {
                     messages.add(RowFactory.create(m.role(), m.content()));
                   }
-                  return RowFactory.create(shots, variant, messages);
+                  return RowFactory.create(shots, out.variant(), messages);
                 },
             PROMPT);
     return name;

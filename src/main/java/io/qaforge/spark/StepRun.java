@@ -184,6 +184,11 @@ public class StepRun {
 
   /** The fingerprint input of a model call: alias, model, effective backend, parameters, prompt. */
   public String callPrint(ModelCall call, PromptTemplate t) {
+    return callPrint(call, t.hash());
+  }
+
+  /** As {@link #callPrint(ModelCall, PromptTemplate)} for prompts built from several templates. */
+  public String callPrint(ModelCall call, String promptHash) {
     ModelSpec m = llm.spec(call.alias());
     return call
         + " model="
@@ -193,7 +198,7 @@ public class StepRun {
         + " backend="
         + llm.effectiveBackend(call.alias())
         + " prompt="
-        + t.hash();
+        + promptHash;
   }
 
   /** {@link #generate(String, Dataset, PromptTemplate, ModelCall, String, int, Long)} unseeded. */
