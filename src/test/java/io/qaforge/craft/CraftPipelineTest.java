@@ -53,6 +53,16 @@ class CraftPipelineTest {
     return out;
   }
 
+  private static String quizLine(String statement, String answer) {
+    return "{\"Text\": \"A short note. "
+        + statement
+        + "\", \"question\": \""
+        + statement
+        + "\", \"options\": [\"A. True\", \"B. False\"], \"answer\": \""
+        + answer
+        + "\"}";
+  }
+
   private static long count(Lake lake, String step, String task) {
     return lake.read("craft", step).filter("task = '" + task + "' and size = 'S'").count();
   }
@@ -132,6 +142,47 @@ class CraftPipelineTest {
     for (Row r :
         lake.read("craft", "final").filter("task = 'csqa' and is_few_shot = 0").collectAsList()) {
       assertThat(r.getList(r.fieldIndex("options"))).hasSize(2);
+    }
+
+    // a custom task from settings and a few-shot file, no code: same corpus, its own slices
+    Path few = SparkTestSession.newDir("quiz").resolve("quiz.jsonl");
+    Files.writeString(
+        few,
+        String.join(
+                "\n",
+                quizLine("Rice doubles in volume when it is cooked in plenty of water.", "A"),
+                quizLine("Houseplants need more water in winter than in summer.", "B"),
+                quizLine("Sunscreen should be applied again after swimming.", "A"),
+                quizLine("Photosynthesis happens mainly in the roots of a plant.", "B"))
+            + "\n");
+    Settings quiz =
+        Settings.fromString(
+            "output.root = \""
+                + settings.string("output.root")
+                + "\"\ncatalog.dir = \""
+                + settings.string("catalog.dir")
+                + "\"\n"
+                + common("bioqa")
+                + "craft.task = quiz\ncraft.few-shots = \""
+                + few
+                + "\"\ncraft.until = samples\n"
+                + "craft.tasks.quiz {\n"
+                + "  instruction = \"Read the text below and write one true/false quiz item.\"\n"
+                + "  max-tokens = 200\n"
+                + "  fields = [\n"
+                + "    { name = question, type = string, min-length = 16 }\n"
+                + "    { name = options, type = list, count = 2, example = [\"A. True\", \"B. False\"] }\n"
+                + "    { name = answer, type = letter, letters = \"AB\" }\n"
+                + "  ]\n}\n",
+            Map.of());
+    new CraftPipeline(quiz).run(lake, false);
+    long quizGenerated = count(lake, "generations", "quiz");
+    assertThat(quizGenerated).isPositive();
+    assertThat(count(lake, "samples", "quiz") + count(lake, "rejections", "quiz"))
+        .isEqualTo(quizGenerated);
+    for (Row r : lake.read("craft", "samples").filter("task = 'quiz'").collectAsList()) {
+      assertThat(r.getList(r.fieldIndex("options"))).hasSize(2);
+      assertThat(r.<String>getAs("answer")).matches("[AB]");
     }
   }
 }
