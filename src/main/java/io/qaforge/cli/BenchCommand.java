@@ -261,7 +261,7 @@ public final class BenchCommand implements Runnable {
         names = "--corpus",
         split = ",",
         defaultValue = "100000,1000000",
-        description = "Corpus sizes for retrieval, comma-separated (empty = skip).")
+        description = "Corpus sizes for retrieval, comma-separated (0 = skip retrieval).")
     List<Long> corpus;
 
     @Option(names = "--few-shots", defaultValue = "32", description = "Few-shot vectors.")
@@ -302,6 +302,9 @@ public final class BenchCommand implements Runnable {
       }
       List<Map<String, Object>> retrieval = new ArrayList<>();
       for (long n : corpus) {
+        if (n <= 0) {
+          continue; // --corpus 0: embeddings only
+        }
         // array<float>: how craft.embeddings stores vectors
         Map<String, Object> r =
             io.qaforge.spark.RetrievalBench.run(
