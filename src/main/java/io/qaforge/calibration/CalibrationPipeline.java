@@ -68,21 +68,6 @@ public final class CalibrationPipeline implements Pipeline {
   private static final Logger LOG = LoggerFactory.getLogger(CalibrationPipeline.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Response columns every generated step keeps (besides its own parsed columns). */
-  static final List<String> LINEAGE =
-      List.of(
-          "request_id",
-          "status",
-          "error",
-          "attempts",
-          "finish_reason",
-          "prompt_tokens",
-          "completion_tokens",
-          "cost_usd",
-          "model_used",
-          "backend",
-          "cache_hit");
-
   private static final List<String> INPUT_COLUMNS =
       List.of("question_id", "question", "answer", "aliases", "split");
 
@@ -244,9 +229,9 @@ public final class CalibrationPipeline implements Pipeline {
     return generated.unionByName(skipped, true);
   }
 
-  /** The given columns followed by the {@link #LINEAGE} columns. */
+  /** The given columns followed by the {@link #StepRun.LINEAGE} columns. */
   private static Column[] lineage(String... keys) {
-    return cols(with(List.of(keys), LINEAGE.toArray(String[]::new)));
+    return cols(with(List.of(keys), StepRun.LINEAGE.toArray(String[]::new)));
   }
 
   private static Column[] cols(List<String> names) {
@@ -670,7 +655,7 @@ public final class CalibrationPipeline implements Pipeline {
               "forecast_probability",
               "cot_reasoning_path__forecast_probs",
               "parse_error"),
-          LINEAGE.toArray(String[]::new));
+          StepRun.LINEAGE.toArray(String[]::new));
 
   private Dataset<Row> forecast(Run r, String step, Dataset<Row> candidates, PromptTemplate t) {
     return r.generate(step, candidates, t, c.forecast(), t.schema(), 1)

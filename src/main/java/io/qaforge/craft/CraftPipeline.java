@@ -29,20 +29,16 @@ import io.qaforge.spark.LlmRun;
 import io.qaforge.spark.OutputFiles;
 import io.qaforge.spark.Retrieval;
 import io.qaforge.spark.StepRun;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.types.DataTypes;
@@ -61,21 +57,6 @@ public final class CraftPipeline implements Pipeline {
   public static final String NAME = "craft";
   private static final Logger LOG = LoggerFactory.getLogger(CraftPipeline.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  /** Response columns every generated row keeps. */
-  static final List<String> LINEAGE =
-      List.of(
-          "request_id",
-          "status",
-          "error",
-          "attempts",
-          "finish_reason",
-          "prompt_tokens",
-          "completion_tokens",
-          "cost_usd",
-          "model_used",
-          "backend",
-          "cache_hit");
 
   private final LlmSettings llm;
   private final CraftSettings c;
@@ -196,9 +177,13 @@ public final class CraftPipeline implements Pipeline {
   // ------------------------------------------------------------------------------ 1. corpus
 
   private void corpus(StepRun r) {
+    List<Corpora.Source> sources =
+        c.corpora().stream()
+            .map(k -> new Corpora.Source(k.name(), k.path(), k.format(), k.textField()))
+            .toList();
     List<String> inputs = new ArrayList<>();
-    for (CraftSettings.Corpus k : c.corpora()) {
-      inputs.add(k + " files=" + listing(r.spark(), k));
+    for (Corpora.Source k : sources) {
+      inputs.add(k + " files=" + Corpora.fingerprint(r.spark(), k));
     }
     inputs.add("chars=" + c.minChars() + ".." + c.maxChars());
     r.step(
@@ -206,43 +191,7 @@ public final class CraftPipeline implements Pipeline {
         inputs,
         () ->
             Corpora.withTextStatistics(
-                Corpora.read(
-                    r.spark(),
-                    c.corpora().stream()
-                        .map(k -> new Corpora.Source(k.name(), k.path(), k.format(), k.textField()))
-                        .toList(),
-                    c.minChars(),
-                    c.maxChars())));
-  }
-
-  /** Names, sizes and modification times of a corpus's files: a changed file rebuilds the step. */
-  private static String listing(SparkSession spark, CraftSettings.Corpus k) {
-    org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(k.path());
-    try {
-      FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      if (!fs.exists(root)) {
-        throw new QaforgeException(
-            "Cannot read corpus '" + k.name() + "': " + k.path() + " does not exist",
-            "craft.corpora names a path that is not there (relative paths start at the folder"
-                + " qaforge runs in)",
-            "fix the path in craft.corpora or run from the project root");
-      }
-      StringBuilder sb = new StringBuilder();
-      var it = fs.listFiles(root, true);
-      List<String> files = new ArrayList<>();
-      while (it.hasNext()) {
-        FileStatus f = it.next();
-        files.add(f.getPath().getName() + ":" + f.getLen() + ":" + f.getModificationTime());
-      }
-      files.sort(null);
-      files.forEach(f -> sb.append(f).append(';'));
-      return io.qaforge.Hashing.sha256Hex(sb.toString());
-    } catch (IOException e) {
-      throw new QaforgeException(
-          "Cannot list corpus '" + k.name() + "' at " + k.path(),
-          e.toString(),
-          "check the path and, for s3a://, the s3.* settings");
-    }
+                Corpora.read(r.spark(), sources, c.minChars(), c.maxChars())));
   }
 
   // ------------------------------------------------------------------------------ 2. embeddings
@@ -404,7 +353,7 @@ public final class CraftPipeline implements Pipeline {
               cols(
                   with(
                       List.of("doc_id", "shot_indices", "instruction_variant", "content"),
-                      LINEAGE)));
+                      StepRun.LINEAGE)));
         });
   }
 

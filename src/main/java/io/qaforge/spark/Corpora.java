@@ -107,7 +107,7 @@ public final class Corpora {
     Dataset<Row> raw;
     String field = s.textField();
     switch (format) {
-      case "jsonl" -> raw = spark.read().option("mode", "FAILFAST").json(paths);
+      case "jsonl" -> raw = checkedJson(spark, s, paths);
       case "parquet" -> raw = spark.read().parquet(paths);
       case "text" -> {
         raw = spark.read().option("wholetext", "true").text(paths);
@@ -128,9 +128,62 @@ public final class Corpora {
         input_file_name().as("source"));
   }
 
+  /**
+   * A hash of the names, sizes and modification times of a source's readable files (listed, not
+   * read): a changed, added or removed file changes it.
+   */
+  public static String fingerprint(SparkSession spark, Source s) {
+    List<String> files = new ArrayList<>();
+    list(spark, s, (p, st) -> files.add(p + ":" + st.getLen() + ":" + st.getModificationTime()));
+    files.sort(null);
+    return io.qaforge.Hashing.sha256Hex(String.join("\n", files));
+  }
+
+  /** JSON lines, or an error naming the first malformed line's file and its start. */
+  private static Dataset<Row> checkedJson(SparkSession spark, Source s, String[] paths) {
+    Dataset<Row> raw = spark.read().json(paths);
+    if (!List.of(raw.columns()).contains("_corrupt_record")) {
+      return raw;
+    }
+    // Spark answers queries on the corrupt-record column only from a cached copy
+    Dataset<Row> cached = raw.withColumn("_file", input_file_name()).cache();
+    Row bad =
+        cached
+            .filter(col("_corrupt_record").isNotNull())
+            .select("_file", "_corrupt_record")
+            .first();
+    long count = cached.filter(col("_corrupt_record").isNotNull()).count();
+    cached.unpersist();
+    String line = bad.getString(1).strip();
+    throw new QaforgeException(
+        "Corpus '"
+            + s.name()
+            + "': "
+            + count
+            + " malformed JSON line(s), the first in "
+            + bad.getString(0),
+        "that line is not a JSON object: "
+            + (line.length() > 80 ? line.substring(0, 80) + "…" : line),
+        "fix or remove the malformed lines (one JSON object per line), then run again; nothing"
+            + " was written");
+  }
+
   /** The files of a source by format (jsonl, parquet, text), listed without reading them. */
   static Map<String, List<String>> filesByFormat(SparkSession spark, Source s) {
     Map<String, List<String>> out = new LinkedHashMap<>();
+    list(
+        spark,
+        s,
+        (p, st) ->
+            out.computeIfAbsent(format(s, p.getName()), k -> new ArrayList<>()).add(p.toString()));
+    return out;
+  }
+
+  private static void list(
+      SparkSession spark,
+      Source s,
+      java.util.function.BiConsumer<Path, org.apache.hadoop.fs.FileStatus> file) {
+    int[] found = {0};
     Path root = new Path(s.path());
     try {
       FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
@@ -143,14 +196,15 @@ public final class Corpora {
       }
       RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
       while (it.hasNext()) {
-        Path p = it.next().getPath();
+        LocatedFileStatus status = it.next();
+        Path p = status.getPath();
         String name = p.getName();
         if (name.startsWith(".") || name.startsWith("_")) {
           continue;
         }
-        String format = format(s, name);
-        if (format != null) {
-          out.computeIfAbsent(format, k -> new ArrayList<>()).add(p.toString());
+        if (format(s, name) != null) {
+          file.accept(p, status);
+          found[0]++;
         }
       }
     } catch (IOException e) {
@@ -159,7 +213,7 @@ public final class Corpora {
           e.toString(),
           "check the path and, for s3a://, the s3.* settings");
     }
-    if (out.isEmpty()) {
+    if (found[0] == 0) {
       throw new QaforgeException(
           "Corpus '" + s.name() + "' at " + s.path() + " has no readable files",
           "format "
@@ -170,7 +224,6 @@ public final class Corpora {
                   : s.format() + " files"),
           "point craft.corpora at a file or folder of documents, or set its format");
     }
-    return out;
   }
 
   private static String format(Source s, String fileName) {

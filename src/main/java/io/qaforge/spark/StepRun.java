@@ -37,6 +37,21 @@ import org.slf4j.LoggerFactory;
 public class StepRun {
   private static final Logger LOG = LoggerFactory.getLogger(StepRun.class);
 
+  /** Response columns every generated step keeps (besides its own parsed columns). */
+  public static final List<String> LINEAGE =
+      List.of(
+          "request_id",
+          "status",
+          "error",
+          "attempts",
+          "finish_reason",
+          "prompt_tokens",
+          "completion_tokens",
+          "cost_usd",
+          "model_used",
+          "backend",
+          "cache_hit");
+
   private final String dataset;
   private final Lake lake;
   private final LlmRun calls;
@@ -85,27 +100,7 @@ public class StepRun {
    * hash of {@code inputs} (then the step is skipped). Returns the fingerprint.
    */
   public String step(String name, List<String> inputs, Supplier<Dataset<Row>> build) {
-    String fp = Hashing.sha256Hex(dataset + "/" + name + "\n" + String.join("\n", inputs));
-    fingerprints.put(name, fp);
-    if (!force && lake.fingerprint(dataset, name).filter(fp::equals).isPresent()) {
-      lake.register(dataset, name);
-      steps.add(new RunSummary.Step(name, lake.describe(dataset, name), true, "up to date"));
-      note = null;
-      return fp;
-    }
-    Instant t0 = Instant.now();
-    Dataset<Row> rows = build.get();
-    Lake.TableInfo info = lake.write(dataset, name, rows, fp);
-    rows.unpersist(false);
-    String line =
-        String.format(
-            Locale.ROOT, "%.1f s", Duration.between(t0, Instant.now()).toMillis() / 1000.0);
-    if (note != null) {
-      line = line + "; " + note;
-      note = null;
-    }
-    steps.add(new RunSummary.Step(name, info, false, line));
-    return fp;
+    return write(name, null, inputs, build);
   }
 
   /**
@@ -115,27 +110,40 @@ public class StepRun {
    */
   public String sliceStep(
       String name, Map<String, String> slice, List<String> inputs, Supplier<Dataset<Row>> build) {
-    String fp = Hashing.sha256Hex(dataset + "/" + name + slice + "\n" + String.join("\n", inputs));
-    fingerprints.put(name, fp);
     slices.put(name, slice);
-    if (!force && lake.fingerprint(dataset, name, slice).filter(fp::equals).isPresent()) {
+    return write(name, slice, inputs, build);
+  }
+
+  private String write(
+      String name, Map<String, String> slice, List<String> inputs, Supplier<Dataset<Row>> build) {
+    String fp =
+        Hashing.sha256Hex(
+            dataset + "/" + name + (slice == null ? "" : slice) + "\n" + String.join("\n", inputs));
+    fingerprints.put(name, fp);
+    if (!force && upToDateIn(lake, name)) {
       lake.register(dataset, name);
       steps.add(
           new RunSummary.Step(
-              name, lake.describe(dataset, name), true, "up to date (" + slice + ")"));
+              name,
+              lake.describe(dataset, name),
+              true,
+              slice == null ? "up to date" : "up to date (" + slice + ")"));
       note = null;
       return fp;
     }
     Instant t0 = Instant.now();
     Dataset<Row> rows = build.get();
-    Lake.TableInfo info = lake.writeSlice(dataset, name, rows, slice, fp);
+    Lake.TableInfo info =
+        slice == null
+            ? lake.write(dataset, name, rows, fp)
+            : lake.writeSlice(dataset, name, rows, slice, fp);
     rows.unpersist(false);
     String line =
         String.format(
-            Locale.ROOT,
-            "%.1f s, slice %s",
-            Duration.between(t0, Instant.now()).toMillis() / 1000.0,
-            slice);
+            Locale.ROOT, "%.1f s", Duration.between(t0, Instant.now()).toMillis() / 1000.0);
+    if (slice != null) {
+      line = line + ", slice " + slice;
+    }
     if (note != null) {
       line = line + "; " + note;
       note = null;
