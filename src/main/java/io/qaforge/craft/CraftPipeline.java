@@ -123,7 +123,7 @@ public final class CraftPipeline implements Pipeline {
   }
 
   private Map<String, String> slice() {
-    return Map.of("task", task.name(), "size", c.size());
+    return new java.util.TreeMap<>(Map.of("task", task.name(), "size", c.size()));
   }
 
   private Map<String, String> taskSlice() {

@@ -118,7 +118,13 @@ public class StepRun {
       String name, Map<String, String> slice, List<String> inputs, Supplier<Dataset<Row>> build) {
     String fp =
         Hashing.sha256Hex(
-            dataset + "/" + name + (slice == null ? "" : slice) + "\n" + String.join("\n", inputs));
+            dataset
+                + "/"
+                + name
+                // sorted: Map.of's iteration order changes from one JVM to the next
+                + (slice == null ? "" : new java.util.TreeMap<>(slice))
+                + "\n"
+                + String.join("\n", inputs));
     fingerprints.put(name, fp);
     if (!force && upToDateIn(lake, name)) {
       lake.register(dataset, name);
