@@ -4,9 +4,11 @@ import static org.apache.spark.sql.functions.array_distinct;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sha2;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sort_array;
@@ -41,11 +43,10 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import scala.collection.JavaConverters;
-import scala.collection.Seq;
 
 /**
  * CRAFT's clean step at Spark scale: the contamination filter and the greedy self-dedup of {@link
@@ -107,6 +108,8 @@ public final class FuzzyDedup {
    * @param maxJaccardDistance candidates must have Jaccard distance below this
    * @param maxTokenShare tokens in more than this share of the samples (and in more than {@code
    *     minTokenDocs}) are left out of the MinHash sets
+   * @param prefixTokens also pair each sample with every sample holding one of its this many rarest
+   *     set elements (0: off); catches containment, which Jaccard misses
    * @param shingleSize characters per shingle when {@code features = SHINGLES}
    */
   public record Options(
@@ -119,6 +122,7 @@ public final class FuzzyDedup {
       double maxJaccardDistance,
       double maxTokenShare,
       long minTokenDocs,
+      int prefixTokens,
       int shingleSize,
       long seed) {
     public static Options defaults() {
@@ -132,6 +136,7 @@ public final class FuzzyDedup {
           0.8,
           0.01,
           50,
+          5,
           5,
           42L);
     }
@@ -147,6 +152,7 @@ public final class FuzzyDedup {
           maxJaccardDistance,
           maxTokenShare,
           minTokenDocs,
+          prefixTokens,
           shingleSize,
           seed);
     }
@@ -162,12 +168,13 @@ public final class FuzzyDedup {
           maxJaccardDistance,
           maxTokenShare,
           minTokenDocs,
+          prefixTokens,
           shingleSize,
           seed);
     }
 
-    public Options withLsh(
-        Features f, int tables, double maxDistance, double tokenShare, long minDocs) {
+    /** The same options with other LSH candidate settings. */
+    public Options withLsh(Features f, int tables, double maxDistance, int prefix) {
       return new Options(
           mode,
           threshold,
@@ -176,8 +183,9 @@ public final class FuzzyDedup {
           f,
           tables,
           maxDistance,
-          tokenShare,
-          minDocs,
+          maxTokenShare,
+          minTokenDocs,
+          prefix,
           shingleSize,
           seed);
     }
@@ -328,6 +336,25 @@ public final class FuzzyDedup {
   // ---- lsh: MinHash candidates, exact ratio on them ----
 
   private static Dataset<Row> lshEdges(Dataset<Row> samples, Options options) {
+    Dataset<Row> texts = samples.select(col("id"), col("json"));
+    return candidates(samples, options)
+        .join(texts.as("ta"), col("a_id").equalTo(col("ta.id")))
+        .join(texts.as("tb"), col("b_id").equalTo(col("tb.id")))
+        .select(
+            col("a_id"),
+            col("a_ord"),
+            col("b_id"),
+            col("b_ord"),
+            score(options.threshold()).apply(col("ta.json"), col("tb.json")).as("score"))
+        .where(col("score").geq(options.threshold()));
+  }
+
+  /**
+   * Candidate pairs of {@code lsh} mode ({@code a_id, a_ord, b_id, b_ord}, a before b, each pair
+   * once): MinHash LSH on the sets without frequent elements, plus pairs sharing one of a sample's
+   * {@code prefixTokens} rarest elements (found in 2 or more samples), plus equal strings.
+   */
+  static Dataset<Row> candidates(Dataset<Row> samples, Options options) {
     SparkSession spark = samples.sparkSession();
     int shingle = options.shingleSize();
     UserDefinedFunction features =
@@ -340,45 +367,22 @@ public final class FuzzyDedup {
                 (UDF1<String, String[]>)
                     json -> shingles(FuzzyRatio.process(json == null ? "" : json), shingle),
                 STRINGS);
-    Dataset<Row> sets =
+    Dataset<Row> postings =
         samples.select(
-            col("id"), col("ord"), array_distinct(features.apply(col("json"))).as("set"));
+            col("id"), col("ord"), explode(array_distinct(features.apply(col("json")))).as("t"));
     long n = samples.count();
     long maxDocs = Math.max(options.minTokenDocs(), (long) (options.maxTokenShare() * n));
-    List<String> frequent =
-        sets.select(explode(col("set")).as("t"))
-            .groupBy("t")
-            .count()
-            .where(col("count").gt(maxDocs))
-            .select("t")
-            .as(Encoders.STRING())
-            .collectAsList();
-    Broadcast<Set<String>> stop =
-        new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext())
-            .broadcast(new HashSet<>(frequent));
-    UserDefinedFunction drop =
-        udf(
-            (UDF1<Seq<String>, String[]>)
-                set -> {
-                  List<String> kept = new ArrayList<>();
-                  for (String t : JavaConverters.seqAsJavaList(set)) {
-                    if (!stop.value().contains(t)) {
-                      kept.add(t);
-                    }
-                  }
-                  return kept.toArray(new String[0]);
-                },
-            STRINGS);
-    Dataset<Row> filtered =
-        sets.select(col("id"), col("ord"), drop.apply(col("set")).as("set"))
-            .where(size(col("set")).gt(0));
+    Dataset<Row> docs = postings.groupBy("t").agg(count(lit(1)).as("df"));
+    Dataset<Row> rare = postings.join(docs.where(col("df").leq(maxDocs)), "t");
+
+    Dataset<Row> sets = rare.groupBy("id", "ord").agg(collect_list(col("t")).as("set"));
     Dataset<Row> vectors =
         new HashingTF()
             .setInputCol("set")
             .setOutputCol("features")
             .setNumFeatures(1 << 20)
             .setBinary(true)
-            .transform(filtered)
+            .transform(sets)
             .select("id", "ord", "features");
     MinHashLSHModel model =
         new MinHashLSH()
@@ -387,15 +391,36 @@ public final class FuzzyDedup {
             .setInputCol("features")
             .setOutputCol("hashes")
             .fit(vectors);
-    Dataset<Row> candidates =
+    Dataset<Row> pairs =
         model
             .approxSimilarityJoin(vectors, vectors, options.maxJaccardDistance(), "distance")
             .select(
                 col("datasetA.id").as("a_id"),
                 col("datasetA.ord").as("a_ord"),
                 col("datasetB.id").as("b_id"),
-                col("datasetB.ord").as("b_ord"))
-            .where(earlier(col("a_ord"), col("a_id"), col("b_ord"), col("b_id")));
+                col("datasetB.ord").as("b_ord"));
+
+    if (options.prefixTokens() > 0) {
+      // A sample (mostly) contained in a larger one scores 100 at a low Jaccard; it still shares
+      // its rarest elements with it. Elements in one sample only cannot pair anything.
+      Dataset<Row> shared = rare.where(col("df").geq(2));
+      Dataset<Row> prefix =
+          shared
+              .withColumn(
+                  "r", row_number().over(Window.partitionBy("id").orderBy(col("df"), col("t"))))
+              .where(col("r").leq(options.prefixTokens()));
+      Dataset<Row> contained =
+          prefix
+              .as("p")
+              .join(shared.as("q"), col("p.t").equalTo(col("q.t")))
+              .where(col("p.id").notEqual(col("q.id")))
+              .select(
+                  col("p.id").as("a_id"),
+                  col("p.ord").as("a_ord"),
+                  col("q.id").as("b_id"),
+                  col("q.ord").as("b_ord"));
+      pairs = pairs.unionByName(contained);
+    }
     // Equal strings are always a pair (also when their sets are empty): every member of a group
     // points to the group's earliest member, which is what the greedy needs.
     Dataset<Row> equal =
@@ -410,20 +435,17 @@ public final class FuzzyDedup {
                 col("first.ord").as("a_ord"),
                 col("m.id").as("b_id"),
                 col("m.ord").as("b_ord"));
-    Dataset<Row> pairs = candidates.unionByName(equal).distinct();
-    Dataset<Row> texts = samples.select(col("id"), col("json"));
-    Dataset<Row> scored =
-        pairs
-            .join(texts.as("ta"), col("a_id").equalTo(col("ta.id")))
-            .join(texts.as("tb"), col("b_id").equalTo(col("tb.id")))
-            .select(
-                col("a_id"),
-                col("a_ord"),
-                col("b_id"),
-                col("b_ord"),
-                score(options.threshold()).apply(col("ta.json"), col("tb.json")).as("score"))
-            .where(col("score").geq(options.threshold()));
-    return scored;
+    pairs = pairs.unionByName(equal);
+    // One orientation per pair: the earlier sample first.
+    Column swap = earlier(col("b_ord"), col("b_id"), col("a_ord"), col("a_id"));
+    return pairs
+        .select(
+            when(swap, col("b_id")).otherwise(col("a_id")).as("a_id"),
+            when(swap, col("b_ord")).otherwise(col("a_ord")).as("a_ord"),
+            when(swap, col("a_id")).otherwise(col("b_id")).as("b_id"),
+            when(swap, col("a_ord")).otherwise(col("b_ord")).as("b_ord"))
+        .where(col("a_id").notEqual(col("b_id")))
+        .distinct();
   }
 
   private static UserDefinedFunction score(int threshold) {
