@@ -26,7 +26,9 @@ import org.apache.spark.sql.types.StructType;
  * threshold that LSH finds, per planted kind too, and the time of each run.
  *
  * <p>Run: {@code java -cp <app + Spark jars> io.qaforge.spark.FuzzyDedupBench [samples]
- * [questionWords]} (defaults 4000 and 40, about 430 characters per sample), in {@code local[2]}.
+ * [questionWords] [timeOnly]} (defaults 4000, 40 (about 430 characters per sample), false), in
+ * {@code local[2]}. With {@code timeOnly = true} only the default {@code lsh} run is timed (for
+ * sample counts where the exact mode takes too long).
  */
 public final class FuzzyDedupBench {
   private FuzzyDedupBench() {}
@@ -43,6 +45,7 @@ public final class FuzzyDedupBench {
   public static void main(String[] args) {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 4000;
     int words = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+    boolean timeOnly = args.length > 2 && Boolean.parseBoolean(args[2]);
     SparkSession spark =
         SparkSession.builder()
             .master("local[2]")
@@ -51,15 +54,19 @@ public final class FuzzyDedupBench {
             .config("spark.sql.shuffle.partitions", "8")
             .getOrCreate();
     Options d = Options.defaults();
+    if (timeOnly) {
+      timeDefault(spark, n, words);
+      spark.stop();
+      return;
+    }
     List<Options> configs =
         List.of(
-            d.withLsh(Features.TOKENS, 10, 0.8, 0),
-            d.withLsh(Features.TOKENS, 20, 0.8, 0),
-            d.withLsh(Features.TOKENS, 40, 0.9, 0),
-            d.withLsh(Features.SHINGLES, 20, 0.8, 0),
-            d.withLsh(Features.TOKENS, 10, 0.8, 5),
-            d.withLsh(Features.TOKENS, 20, 0.8, 3),
-            d.withLsh(Features.TOKENS, 20, 0.8, 5));
+            d.withLsh(Features.TOKENS, 10, 0.8).withPrefix(0, 0),
+            d.withLsh(Features.TOKENS, 20, 0.8).withPrefix(0, 0),
+            d.withLsh(Features.TOKENS, 40, 0.9).withPrefix(0, 0),
+            d.withLsh(Features.SHINGLES, 20, 0.8).withPrefix(0, 0),
+            d.withLsh(Features.TOKENS, 20, 0.8).withPrefix(3, 20),
+            d.withLsh(Features.TOKENS, 20, 0.8).withPrefix(3, 100));
     for (Recall r : run(spark, n, words, configs)) {
       System.out.printf(
           Locale.ROOT,
@@ -74,9 +81,27 @@ public final class FuzzyDedupBench {
     spark.stop();
   }
 
-  /** The exact pairs once, then each LSH configuration. */
-  public static List<Recall> run(SparkSession spark, int n, int words, List<Options> configs) {
-    SyntheticSamples.Data data = SyntheticSamples.generate(new SplittableRandom(1), n, 0.3, words);
+  /** Times the whole clean (default options, {@code lsh} mode) without an exact reference. */
+  public static void timeDefault(SparkSession spark, int n, int words) {
+    Dataset<Row> samples =
+        frame(spark, SyntheticSamples.generate(new SplittableRandom(1), n, 0.3, words));
+    long start = System.nanoTime();
+    List<Row> counts =
+        FuzzyDedup.clean(
+                samples, "id", "ord", "json", List.of(), Options.defaults().withMode(Mode.LSH))
+            .groupBy(FuzzyDedup.STATUS)
+            .count()
+            .collectAsList();
+    System.out.printf(
+        Locale.ROOT,
+        "%d samples, lsh clean: %s in %.1f s%n",
+        n,
+        counts,
+        (System.nanoTime() - start) / 1e9);
+    samples.unpersist();
+  }
+
+  private static Dataset<Row> frame(SparkSession spark, SyntheticSamples.Data data) {
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < data.samples().size(); i++) {
       Sample s = data.samples().get(i);
@@ -89,6 +114,13 @@ public final class FuzzyDedupBench {
             .add("json", DataTypes.StringType);
     Dataset<Row> samples = spark.createDataFrame(rows, schema).repartition(4).cache();
     samples.count();
+    return samples;
+  }
+
+  /** The exact pairs once, then each LSH configuration. */
+  public static List<Recall> run(SparkSession spark, int n, int words, List<Options> configs) {
+    SyntheticSamples.Data data = SyntheticSamples.generate(new SplittableRandom(1), n, 0.3, words);
+    Dataset<Row> samples = frame(spark, data);
     long start = System.nanoTime();
     Set<Set<String>> exact =
         pairs(FuzzyDedup.edges(samples, Options.defaults().withMode(Mode.EXACT)));
@@ -119,12 +151,13 @@ public final class FuzzyDedupBench {
         planted.put(kind, total == 0 ? Double.NaN : Math.round(10000.0 * hit / total) / 10000.0);
       }
       String name =
-          "%s tables=%d dist<%.1f prefix=%d (%d cand.)"
+          "%s tables=%d dist<%.1f prefix=%d/%d (%d cand.)"
               .formatted(
                   o.features(),
                   o.numHashTables(),
                   o.maxJaccardDistance(),
                   o.prefixTokens(),
+                  o.prefixMaxDocs(),
                   candidates);
       out.add(
           new Recall(
