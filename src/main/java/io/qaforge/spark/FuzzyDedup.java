@@ -472,11 +472,7 @@ public final class FuzzyDedup {
     Dataset<Row> pairs =
         model
             .approxSimilarityJoin(vectors, vectors, options.maxJaccardDistance(), "distance")
-            .select(
-                col("datasetA.id").as("a_id"),
-                col("datasetA.ord").as("a_ord"),
-                col("datasetB.id").as("b_id"),
-                col("datasetB.ord").as("b_ord"));
+            .select(pair("datasetA", "datasetB"));
 
     if (options.prefixTokens() > 0) {
       // A sample (mostly) contained in a larger one scores 100 at a low Jaccard; it still shares
@@ -492,11 +488,7 @@ public final class FuzzyDedup {
               .as("p")
               .join(shared.as("q"), col("p.t").equalTo(col("q.t")))
               .where(col("p.id").notEqual(col("q.id")))
-              .select(
-                  col("p.id").as("a_id"),
-                  col("p.ord").as("a_ord"),
-                  col("q.id").as("b_id"),
-                  col("q.ord").as("b_ord"));
+              .select(pair("p", "q"));
       pairs = pairs.unionByName(contained);
     }
     // Equal strings are always a pair (also when their sets are empty): every member of a group
@@ -508,11 +500,7 @@ public final class FuzzyDedup {
             .where(size(col("g")).gt(1))
             .select(explode(col("g")).as("m"), col("g").getItem(0).as("first"))
             .where(col("m.id").notEqual(col("first.id")))
-            .select(
-                col("first.id").as("a_id"),
-                col("first.ord").as("a_ord"),
-                col("m.id").as("b_id"),
-                col("m.ord").as("b_ord"));
+            .select(pair("first", "m"));
     pairs = pairs.unionByName(equal);
     // One orientation per pair: the earlier sample first.
     Column swap = earlier(col("b_ord"), col("b_id"), col("a_ord"), col("a_id"));
@@ -530,6 +518,16 @@ public final class FuzzyDedup {
     return udf(
         (UDF2<String, String, Integer>) (a, b) -> Cleaning.score(Text.of(a), Text.of(b), threshold),
         DataTypes.IntegerType);
+  }
+
+  /** {@code a_id, a_ord, b_id, b_ord} from the struct columns {@code a} and {@code b}. */
+  private static Column[] pair(String a, String b) {
+    return new Column[] {
+      col(a + ".id").as("a_id"),
+      col(a + ".ord").as("a_ord"),
+      col(b + ".id").as("b_id"),
+      col(b + ".ord").as("b_ord")
+    };
   }
 
   /** (aOrd, aId) before (bOrd, bId). */
