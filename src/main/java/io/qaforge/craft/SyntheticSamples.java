@@ -20,7 +20,9 @@ public final class SyntheticSamples {
     /** One to four character edits in the question. */
     EDITED,
     /** 10-40% of the question words dropped: a token subset. */
-    SUBSET
+    SUBSET,
+    /** As many new words appended to the question: a token superset (low Jaccard, ratio 100). */
+    EXTENDED
   }
 
   /** A planted near-duplicate {@code id} of the earlier sample {@code original}. */
@@ -69,7 +71,7 @@ public final class SyntheticSamples {
       Kind kind = kinds[d % kinds.length];
       String id = "q%06d".formatted(n - dups + d);
       int at = of + 1 + random.nextInt(parts.size() - of);
-      parts.add(at, mutate(random, parts.get(of), kind));
+      parts.add(at, mutate(random, vocabulary, parts.get(of), kind));
       ids.add(at, id);
       planted.add(new Planted(id, ids.get(of), kind));
     }
@@ -80,7 +82,8 @@ public final class SyntheticSamples {
     return new Data(samples, planted);
   }
 
-  private static String[] mutate(SplittableRandom random, String[] p, Kind kind) {
+  private static String[] mutate(
+      SplittableRandom random, List<String> vocabulary, String[] p, Kind kind) {
     String[] q = p.clone();
     List<String> words = new ArrayList<>(List.of(p[0].split(" ")));
     switch (kind) {
@@ -98,6 +101,7 @@ public final class SyntheticSamples {
           words.remove(random.nextInt(words.size()));
         }
       }
+      case EXTENDED -> words.add(words(random, vocabulary, words.size()));
       case EDITED -> {
         StringBuilder text = new StringBuilder(p[0]);
         for (int k = 1 + random.nextInt(4); k > 0; k--) {

@@ -2,6 +2,7 @@ package io.qaforge.craft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -145,6 +146,31 @@ class FuzzyRatioTest {
     assertThat(FuzzyRatio.process("?!.,;:")).isEmpty();
     assertThat(FuzzyRatio.prepare("b a b A").tokens()).containsExactly("a", "b");
     assertThat(FuzzyRatio.prepare(null).isEmpty()).isTrue();
+  }
+
+  /**
+   * The cut-off's shortcuts never lose a pair at or above it (planted near-duplicates included).
+   */
+  @Test
+  void cutoffAgreesWithTheExactRatioOnSyntheticSamples() {
+    List<Cleaning.Sample> samples =
+        SyntheticSamples.generate(new java.util.SplittableRandom(11), 400, 0.4, 40).samples();
+    List<FuzzyRatio.Prepared> prepared =
+        samples.stream().map(s -> FuzzyRatio.prepare(s.json())).toList();
+    int above = 0;
+    for (int i = 0; i < prepared.size(); i++) {
+      for (int j = i + 1; j < prepared.size(); j += 3) {
+        int exact = FuzzyRatio.tokenSetRatio(prepared.get(i), prepared.get(j), 0);
+        int cut = FuzzyRatio.tokenSetRatio(prepared.get(i), prepared.get(j), 85);
+        if (exact >= 85) {
+          above++;
+          assertThat(cut).isEqualTo(exact);
+        } else {
+          assertThat(cut).isLessThan(85);
+        }
+      }
+    }
+    assertThat(above).isGreaterThan(30);
   }
 
   /** Multi-word LCS (difference strings far longer than 64 code points) against a plain DP. */

@@ -94,6 +94,20 @@ class FuzzyDedupTest {
     }
   }
 
+  @Test
+  void shinglesAreDistinctCodePointWindows() {
+    assertThat(FuzzyDedup.shingles("abcabc", 3)).containsExactlyInAnyOrder("abc", "bca", "cab");
+    assertThat(FuzzyDedup.shingles("a𝐀", 5)).containsExactly("a𝐀");
+    assertThat(FuzzyDedup.shingles("", 5)).isEmpty();
+  }
+
+  @Test
+  void orderKeysCompareStringsByCodePoints() {
+    // UTF-16 order puts U+FF21 after U+1D400's surrogates; Spark (UTF-8 bytes) and this do not.
+    assertThat(FuzzyDedup.compareKeys("\uFF21", "𝐀")).isNegative();
+    assertThat(FuzzyDedup.compareKeys(3L, 10L)).isNegative();
+  }
+
   private static Set<Set<String>> pairs(Dataset<Row> edges) {
     Set<Set<String>> out = new HashSet<>();
     for (Row r : edges.collectAsList()) {
