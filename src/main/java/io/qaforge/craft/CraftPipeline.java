@@ -515,20 +515,12 @@ public final class CraftPipeline implements Pipeline {
                                   col("similarity").desc(), col("doc_id")))
                           .cast("long"));
           List<String> few = fewShots.stream().map(f -> PyJson.dumps(task.toSample(f))).toList();
-          FuzzyDedup.Options d = FuzzyDedup.Options.defaults();
           FuzzyDedup.Options o =
-              new FuzzyDedup.Options(
-                  FuzzyDedup.Mode.valueOf(c.cleanMode().toUpperCase(java.util.Locale.ROOT)),
-                  c.threshold(),
-                  c.exactMaxSamples(),
-                  d.blockSize(),
-                  d.features(),
-                  d.numHashTables(),
-                  d.maxJaccardDistance(),
-                  d.maxTokenShare(),
-                  d.minTokenDocs(),
-                  d.shingleSize(),
-                  c.seed());
+              FuzzyDedup.Options.defaults()
+                  .withMode(
+                      FuzzyDedup.Mode.valueOf(c.cleanMode().toUpperCase(java.util.Locale.ROOT)),
+                      c.exactMaxSamples())
+                  .withThreshold(c.threshold());
           return FuzzyDedup.clean(ordered, "request_id", "clean_order", "sample_json", few, o);
         });
   }
