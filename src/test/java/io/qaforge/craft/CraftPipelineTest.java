@@ -10,6 +10,7 @@ import io.qaforge.spark.Lake;
 import io.qaforge.spark.SparkTestSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
@@ -111,6 +112,68 @@ class CraftPipelineTest {
         .startsWith("{\"question\":")
         .contains("\"options\":[", "\"answer\":", "\"is_few_shot\":1");
     assertThat(Files.readString(files.resolve("README.md"))).contains("train.jsonl", "bioqa");
+
+    // the schema of every table
+    Map<String, List<String>> columns =
+        Map.of(
+            "corpus", List.of("doc_id", "corpus", "source", "text", "chars", "sentences", "tokens"),
+            "embeddings", List.of("doc_id", "vec", "model", "model_version"),
+            "fewshots",
+                List.of(
+                    "idx", "text", "instruction", "output", "sample_json", "query", "vec", "task"),
+            "retrieved",
+                List.of("doc_id", "corpus", "similarity", "selections", "text", "task", "size"),
+            "generations",
+                List.of(
+                    "doc_id",
+                    "shot_indices",
+                    "instruction_variant",
+                    "content",
+                    "request_id",
+                    "status",
+                    "error",
+                    "prompt_tokens",
+                    "cost_usd",
+                    "cache_hit",
+                    "task",
+                    "size"),
+            "samples",
+                List.of(
+                    "doc_id",
+                    "request_id",
+                    "question",
+                    "options",
+                    "answer",
+                    "sample_json",
+                    "task",
+                    "size"),
+            "rejections",
+                List.of("doc_id", "request_id", "status", "error_category", "error", "content"),
+            "clean",
+                List.of("request_id", "sample_json", "clean_status", "clean_ref", "clean_score"),
+            "final",
+                List.of(
+                    "question",
+                    "options",
+                    "answer",
+                    "is_few_shot",
+                    "doc_id",
+                    "request_id",
+                    "task",
+                    "size"),
+            "export", List.of("file", "format", "rows", "few_shots", "task", "size"));
+    columns.forEach(
+        (table, cols) ->
+            assertThat(lake.read("craft", table).columns())
+                .as(table)
+                .contains(cols.toArray(String[]::new)));
+    assertThat(
+            lake.read("craft", "embeddings")
+                .selectExpr("size(vec) as d")
+                .distinct()
+                .collectAsList())
+        .extracting(r -> r.getInt(0))
+        .containsExactly(384);
 
     // every retrieved document became one request; every rejected one says why
     assertThat(

@@ -32,6 +32,13 @@ class CorporaTest {
             + "{\"body\": \""
             + LONG.repeat(4).strip()
             + "\"}\n");
+    // and a Parquet file with the same text column
+    spark
+        .createDataset(List.of(LONG.repeat(6)), org.apache.spark.sql.Encoders.STRING())
+        .toDF("body")
+        .coalesce(1)
+        .write()
+        .parquet(dir.resolve("more").toString());
     List<Row> rows =
         Corpora.read(
                 spark,
@@ -40,7 +47,8 @@ class CorporaTest {
                 25_000)
             .orderBy("chars")
             .collectAsList();
-    assertThat(rows).hasSize(2);
+    assertThat(rows).hasSize(3);
+    assertThat(rows.get(2).<String>getAs("source")).endsWith(".parquet");
     assertThat(rows.get(0).<String>getAs("doc_id"))
         .isEqualTo(io.qaforge.Hashing.sha256Hex(LONG.repeat(3).strip()));
     assertThat(rows).allSatisfy(r -> assertThat(r.<String>getAs("corpus")).isEqualTo("mine"));
