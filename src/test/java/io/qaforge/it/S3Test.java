@@ -149,6 +149,32 @@ class S3Test {
 
   @Test
   @Order(3)
+  void craftReadsACorpusFromTheBucketAndEmbedsItThere() throws IOException {
+    // the filesystem backend: a file under the bucket folder is an object
+    Files.createDirectories(bucketDir.resolve("corpus"));
+    Files.copy(
+        Processes.projectDir().resolve("data-samples/corpus/passages.jsonl"),
+        bucketDir.resolve("corpus/passages.jsonl"));
+    Result r =
+        localSh(
+            Processes.projectDir(),
+            s3Args(
+                "run",
+                "craft",
+                "--set",
+                "craft.corpora=[{ name = bucket, path = \"s3a://" + BUCKET + "/corpus\" }]",
+                "--set",
+                "craft.until=embeddings"));
+    assertThat(r.exitCode()).as(r::describe).isZero();
+    assertThat(r.stdout())
+        .as(r::describe)
+        .containsPattern("(?m)^\\s*craft\\.corpus\\s+40 rows\\b")
+        .containsPattern("(?m)^\\s*craft\\.embeddings\\s+40 rows\\b");
+    assertThat(bucketDir.resolve("lake/craft/embeddings/_delta_log")).isDirectory();
+  }
+
+  @Test
+  @Order(4)
   void theSecretIsNeitherPrintedNorStored() {
     assertThat(children).as("the runs above happened").isNotEmpty();
     for (Result r : children) {
