@@ -150,11 +150,25 @@ class S3Test {
   @Test
   @Order(3)
   void craftReadsACorpusFromTheBucketAndEmbedsItThere() throws IOException {
-    // the filesystem backend: a file under the bucket folder is an object
-    Files.createDirectories(bucketDir.resolve("corpus"));
-    Files.copy(
-        Processes.projectDir().resolve("data-samples/corpus/passages.jsonl"),
-        bucketDir.resolve("corpus/passages.jsonl"));
+    // uploaded through the S3 protocol (a file dropped into the backend's folder has no ETag,
+    // which s3a's change detection requires)
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    conf.set("fs.s3a.endpoint", endpoint());
+    conf.setBoolean("fs.s3a.connection.ssl.enabled", false);
+    conf.set("fs.s3a.endpoint.region", "us-east-1");
+    conf.setBoolean("fs.s3a.path.style.access", true);
+    conf.set(
+        "fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
+    conf.set("fs.s3a.access.key", ACCESS);
+    conf.set("fs.s3a.secret.key", secret);
+    conf.setBoolean("fs.s3a.impl.disable.cache", true);
+    try (org.apache.hadoop.fs.FileSystem fs =
+        org.apache.hadoop.fs.FileSystem.get(java.net.URI.create("s3a://" + BUCKET + "/"), conf)) {
+      fs.copyFromLocalFile(
+          new org.apache.hadoop.fs.Path(
+              Processes.projectDir().resolve("data-samples/corpus/passages.jsonl").toUri()),
+          new org.apache.hadoop.fs.Path("s3a://" + BUCKET + "/corpus/passages.jsonl"));
+    }
     Result r =
         localSh(
             Processes.projectDir(),
