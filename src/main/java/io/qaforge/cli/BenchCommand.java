@@ -98,12 +98,7 @@ public final class BenchCommand implements Runnable {
       if (requests < 1) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--requests must be >= 1");
       }
-      Path root = Files.createTempDirectory("qaforge-bench");
-      List<String> sets = new ArrayList<>(options.sets);
-      sets.add("output.root=" + root.resolve("lake"));
-      sets.add("catalog.type=memory");
-      sets.add("catalog.dir=" + root.resolve("catalog"));
-      Settings settings = Settings.load(options.confFiles, sets);
+      Settings settings = scratchSettings(options, "qaforge-bench");
       LlmSettings llm = LlmSettings.from(settings);
       String a = alias == null ? llm.defaultAlias() : alias;
       String backend = llm.effectiveBackend(a);
@@ -277,12 +272,7 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      Path root = Files.createTempDirectory("qaforge-bench-craft");
-      List<String> sets = new ArrayList<>(options.sets);
-      sets.add("output.root=" + root.resolve("lake"));
-      sets.add("catalog.type=memory");
-      sets.add("catalog.dir=" + root.resolve("catalog"));
-      Settings settings = Settings.load(options.confFiles, sets);
+      Settings settings = scratchSettings(options, "qaforge-bench-craft");
       SparkSession spark = Sessions.start(settings, "qaforge bench craft");
       int threads = spark.sparkContext().defaultParallelism();
       PrintWriter out = spec.commandLine().getOut();
@@ -325,6 +315,19 @@ public final class BenchCommand implements Runnable {
       out.flush();
       return 0;
     }
+  }
+
+  /**
+   * The user's settings with tables in a fresh temporary output root and an in-memory catalog, so a
+   * benchmark neither uses nor changes the user's cache and tables.
+   */
+  static Settings scratchSettings(SettingsOptions options, String prefix) throws IOException {
+    Path root = Files.createTempDirectory(prefix);
+    List<String> sets = new ArrayList<>(options.sets);
+    sets.add("output.root=" + root.resolve("lake"));
+    sets.add("catalog.type=memory");
+    sets.add("catalog.dir=" + root.resolve("catalog"));
+    return Settings.load(options.confFiles, sets);
   }
 
   /** Samples the coordinator's counters every 100 ms: (t, answered attempts, 429s, ok). */
