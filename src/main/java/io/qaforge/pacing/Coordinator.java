@@ -81,6 +81,7 @@ public final class Coordinator {
       long tokensOut,
       double costUsd,
       long decreases,
+      int window,
       boolean paused,
       String breakerReason) {
     public long finished() {
@@ -105,8 +106,8 @@ public final class Coordinator {
         b.append(
             String.format(
                 Locale.ROOT,
-                "%s: %d started, %d done (%d ok, %d rate-limited), %.1f req/s %s, tokens %d in / %d"
-                    + " out, $%.4f%s",
+                "%s: %d started, %d done (%d ok, %d rate-limited), %.1f req/s %s%s, tokens %d in /"
+                    + " %d out, $%.4f%s",
                 a.alias(),
                 a.started(),
                 a.finished(),
@@ -114,6 +115,9 @@ public final class Coordinator {
                 a.rateLimited(),
                 a.rate(),
                 a.mode().name().toLowerCase(Locale.ROOT),
+                a.window() == RateController.NO_WINDOW
+                    ? ""
+                    : ", " + a.window() + " in flight at most",
                 a.tokensIn(),
                 a.tokensOut(),
                 a.costUsd(),
@@ -153,6 +157,8 @@ public final class Coordinator {
     final long[] done = new long[Attempt.Kind.values().length];
     final Map<String, Long> clients = new HashMap<>();
     long started;
+    long lastRemote;
+    boolean remote;
     long rateLimited;
     long tokensIn;
     long tokensOut;
@@ -265,6 +271,13 @@ public final class Coordinator {
       st.clients.values().removeIf(t -> now - t > ACTIVE_NANOS);
     }
     int clients = Math.max(1, st.clients.size());
+    if (horizonNanos < 0) {
+      st.remote = true;
+      st.lastRemote = now;
+    }
+    // the in-flight window needs answers reported at once: not while remote executors lease slots
+    // or reports arrive batched
+    st.ctl.allowWindow(!st.remote || now - st.lastRemote > ACTIVE_NANOS);
     double rate = Math.max(st.ctl.rate(), 1e-3);
     long interval = (long) (1e9 / rate);
     RateController.Booking b;
@@ -322,6 +335,11 @@ public final class Coordinator {
       long ageNanos) {
     long now = clock.getAsLong();
     AliasState st = state(alias);
+    if (ageNanos > 0) {
+      st.remote = true;
+      st.lastRemote = now;
+      st.ctl.allowWindow(false);
+    }
     st.ctl.onAttempt(a, estimatedTokens, ageNanos);
     st.breaker.record(now - Math.max(0, ageNanos), a);
     budget.settle(estimatedCostUsd, costUsd);
@@ -376,6 +394,7 @@ public final class Coordinator {
               st.tokensOut,
               st.costUsd,
               st.ctl.decreases(),
+              st.ctl.window(),
               st.ctl.pausedUntilNanos() > now,
               st.breaker.isOpen(now) ? st.breaker.reason() : null));
     }

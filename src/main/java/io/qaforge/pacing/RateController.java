@@ -27,7 +27,7 @@ import java.util.function.LongSupplier;
  *   <li><b>CONFIGURED</b>: {@code requests-per-minute} of the alias; paced at exactly that rate.
  *   <li><b>LEARNED</b>: the server's {@code x-ratelimit-limit-requests} (per minute), paced at
  *       {@code headerSafety} (0.99) of it from the first answer that carries it.
- *   <li><b>ADAPTIVE</b>: neither known: AIMD on the request rate, starting at 16 req/s, in rounds
+ *   <li><b>ADAPTIVE</b>: neither known: AIMD on the request rate, starting at 64 req/s, in rounds
  *       of one smoothed round trip (latency of successful answers, clamped to [50 ms, 2 s]). The
  *       rate only grows in a round where at least 80 % of its slots were booked (no growth without
  *       demand) and nothing paused it:
@@ -52,6 +52,24 @@ import java.util.function.LongSupplier;
  * is exhausted: admission for the alias pauses until the latest Retry-After of those answers
  * (capped at {@code maxRetryAfter}). 429s among successes (a concurrency limit) only lower the
  * rate; each such request waits for its own Retry-After in the dispatcher.
+ *
+ * <h2>In-flight window</h2>
+ *
+ * In ADAPTIVE mode, while every caller reports its answers at once (pacers in the coordinator's
+ * JVM; not while remote executors lease slots or send batched reports, which would make the count
+ * lag), the controller also learns how many requests the server takes at once. It counts the
+ * requests in flight (slots booked and not yet reported or given back). The first overload sets the
+ * window to one less than were in flight then; a later overload with the window at least {@value
+ * #WINDOW_FULL} full lowers it by one (once for requests sent before the change) and leaves the
+ * rate alone, since the in-flight count explains it; an overload with fewer in flight is the rate's
+ * (it decreases as above) and re-learns the window from that count. While the window holds requests
+ * back the rate does not grow (it would only bunch them), and after the plateau (8 rounds, and 25
+ * requests per window slot up to 600) the window probes one higher, doubling the step while probes
+ * hold. Windows under {@value #MIN_WINDOW} are not used: one request is several percent of them,
+ * and the rate is the finer control. Against a server with a concurrency capacity this keeps it
+ * full (simulations: 0.99-1.0 of capacity with 2 % latency jitter, against 0.97 with the rate
+ * alone; measured: 0.95-0.96 of the nominal 320 requests/s of a local server with capacity 64 and
+ * 200 ms latency, against 0.92 before).
  *
  * <h2>Tokens</h2>
  *
@@ -90,6 +108,26 @@ public final class RateController {
   /** The decrease when too few answers came back recently to measure the overload share. */
   static final double SMALL_SAMPLE_DECREASE = 0.9;
 
+  /** {@link #window()} when no in-flight limit has been learned. */
+  public static final int NO_WINDOW = Integer.MAX_VALUE;
+
+  /**
+   * An overload with at least this share of the window in flight is the window's: it shrinks, and
+   * the rate stays. With fewer in flight, the rate was too high, and the rate decreases. (The count
+   * includes requests on their way to and from the server, so a concurrency limit shows a little
+   * under the window.)
+   */
+  static final double WINDOW_FULL = 0.9;
+
+  /** The smallest in-flight window used; below it, the rate alone paces the alias. */
+  static final int MIN_WINDOW = 32;
+
+  /** Requests per in-flight slot admitted before the window probes higher (at most plateau). */
+  private static final long REQUESTS_PER_WINDOW_SLOT = 25;
+
+  /** The largest window probe step (requests). */
+  private static final int MAX_WINDOW_STEP = 16;
+
   private final String alias;
   private final PacingSettings s;
   private final LongSupplier clock;
@@ -125,6 +163,19 @@ public final class RateController {
 
   private long overloads;
   private long decreases;
+
+  /** Slots booked and not yet reported back or returned: the requests in flight, job-wide. */
+  private long outstanding;
+
+  private boolean windowAllowed;
+  private int window = NO_WINDOW;
+  private boolean windowFullInRound;
+  private int windowRounds;
+  private int windowProbes;
+  private long admittedSinceWindowChange;
+  private long lastWindowChange;
+  private boolean windowChanged;
+  private long windowShrinks;
 
   public RateController(
       String alias,
@@ -207,6 +258,44 @@ public final class RateController {
     return decreases;
   }
 
+  /** The learned in-flight limit, or {@link #NO_WINDOW}. */
+  public int window() {
+    return window;
+  }
+
+  /** Requests in flight (slots booked, not yet reported or given back). */
+  public long outstanding() {
+    return outstanding;
+  }
+
+  /** Times the in-flight window was lowered by an overload. */
+  public long windowShrinks() {
+    return windowShrinks;
+  }
+
+  /**
+   * Whether the in-flight window may be used: the {@link Coordinator} allows it while every caller
+   * of the alias reports its answers at once (pacers in its own JVM), so the in-flight count is
+   * exact. Batched reports from remote executors would make it lag.
+   */
+  public void allowWindow(boolean allowed) {
+    this.windowAllowed = allowed;
+  }
+
+  private boolean windowLearning() {
+    return windowAllowed && s.concurrencyWindow() && mode() == Mode.ADAPTIVE;
+  }
+
+  private boolean windowActive() {
+    return window != NO_WINDOW && windowLearning();
+  }
+
+  /** When to look again for room in a full window: about half the time one answer takes. */
+  private long windowRecheckNanos() {
+    double rtt = srttNanos < 0 ? s.initialRtt().toNanos() : srttNanos;
+    return (long) Math.max(500_000, Math.min(20_000_000, rtt / Math.max(1, window) / 2));
+  }
+
   private double floorRate() {
     return Math.min(s.minRate(), ceiling());
   }
@@ -254,6 +343,19 @@ public final class RateController {
     }
     long interval = intervalNanos();
     int want = Math.max(1, permits);
+    long room = Long.MAX_VALUE;
+    if (windowActive()) {
+      room = window - outstanding;
+      if (room <= 0) {
+        // the window is full: look again when an answer has probably come back
+        windowFullInRound = true;
+        return new Booking(0, 0, 0, 0, now + windowRecheckNanos());
+      }
+      if (room < want) {
+        windowFullInRound = true; // the window held some back
+        want = (int) room;
+      }
+    }
     if (first > limit) {
       // come back when the next free slot enters the window
       return new Booking(0, 0, 0, 0, Math.max(now + 1, first - horizon));
@@ -273,6 +375,8 @@ public final class RateController {
     lastSlot = tat - interval;
     bookedInRound += k;
     bookedSinceDecrease += k;
+    outstanding += k;
+    admittedSinceWindowChange += k;
     return new Booking(k, first, interval, tokens, 0);
   }
 
@@ -290,6 +394,7 @@ public final class RateController {
       }
       bookedInRound = Math.max(0, bookedInRound - permits);
     }
+    outstanding = Math.max(0, outstanding - Math.max(0, permits));
     if (tokenBucket != null && tokens > 0) {
       tokenBucket.addTokens(tokens);
     }
@@ -303,6 +408,8 @@ public final class RateController {
   public void onAttempt(Attempt a, long estimatedTokens, long ageNanos) {
     long now = clock.getAsLong();
     long completedAt = now - Math.max(0, ageNanos);
+    long inFlight = outstanding; // including this attempt
+    outstanding = Math.max(0, outstanding - 1);
     double decay = Math.exp(-Math.max(0, now - lastAnswerAt) / (double) roundNanos());
     lastAnswerAt = now;
     recentAnswers = recentAnswers * decay + 1;
@@ -326,7 +433,7 @@ public final class RateController {
       }
     }
     if (isOverload(a)) {
-      overload(now, completedAt, a);
+      overload(now, completedAt, a, inFlight);
     } else {
       overloadStreak = 0;
       streakRetryUntil = Long.MIN_VALUE;
@@ -341,7 +448,7 @@ public final class RateController {
             && (a.httpStatus() == 503 || a.httpStatus() == 529));
   }
 
-  private void overload(long now, long completedAt, Attempt a) {
+  private void overload(long now, long completedAt, Attempt a, long inFlight) {
     overloads++;
     overloadStreak++;
     long maxPause = s.maxRetryAfter().toNanos();
@@ -357,6 +464,30 @@ public final class RateController {
       pausedUntil = Math.max(pausedUntil, streakRetryUntil);
     }
     long sentAt = completedAt - Math.max(0, a.latencyMs()) * 1_000_000L;
+    if (windowLearning()) {
+      // a request sent after the last change that was still refused: the window is still too big
+      boolean fresh = !windowChanged || sentAt >= lastWindowChange;
+      boolean full = window != NO_WINDOW && inFlight >= WINDOW_FULL * window;
+      if (fresh) {
+        // refused with this many in flight: the server takes at most one less at once. With the
+        // window well above what was in flight, the window was wrong (learned while the rate was
+        // still growing, or the server limits the rate): it is learned again from this refusal,
+        // and the rate reacts too
+        long next = Math.min(full ? window - 1L : Long.MAX_VALUE, inFlight - 1);
+        // a small window is a coarse control (one request is several percent of it): the rate
+        // keeps such servers busy more evenly
+        window = next < MIN_WINDOW ? NO_WINDOW : (int) next;
+        windowChanged = true;
+        lastWindowChange = now;
+        windowRounds = 0;
+        windowProbes = 0;
+        admittedSinceWindowChange = 0;
+        windowShrinks++;
+      }
+      if (full) {
+        return; // the in-flight count, not the rate, explains this refusal: the rate stays
+      }
+    }
     if (decreased && (sentAt < lastDecrease || now - lastDecrease < roundNanos())) {
       return; // caused by the rate before the last decrease, or already reacted this round
     }
@@ -397,9 +528,22 @@ public final class RateController {
     double offered = rate * (now - roundStart) / 1e9;
     boolean utilized = bookedInRound >= UTILIZED * offered;
     boolean paused = pausedUntil > roundStart;
-    if (utilized && !paused) {
-      increase();
+    boolean windowLimited = windowActive() && windowFullInRound;
+    if (utilized && !paused && !windowLimited) {
+      increase(); // (while the window is the limit, a higher rate would only bunch requests)
     }
+    if (windowActive() && windowFullInRound && !paused) {
+      // the window was the limit all round and held: after the plateau, probe one more in flight,
+      // doubling the step while probes hold
+      windowRounds++;
+      long hold = Math.min(s.plateauRequests(), REQUESTS_PER_WINDOW_SLOT * window);
+      if (windowRounds > s.plateauRounds() && admittedSinceWindowChange >= hold) {
+        long step = Math.min(MAX_WINDOW_STEP, 1L << Math.min(windowProbes, 4));
+        window = (int) Math.min(NO_WINDOW - 1L, window + step);
+        windowProbes++;
+      }
+    }
+    windowFullInRound = false;
     newRound(now);
   }
 

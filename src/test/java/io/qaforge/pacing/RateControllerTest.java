@@ -193,4 +193,64 @@ class RateControllerTest {
     assertThat(ctl.rate()).isLessThan(start);
     assertThat(ctl.inSlowStart()).isFalse();
   }
+
+  @Test
+  void anOverloadTeachesTheInFlightWindowWhichThenBoundsAdmission() {
+    RateController ctl = new RateController("m", 0, 0, PacingSettings.defaults(), clock);
+    ctl.allowWindow(true);
+    for (int i = 0; i < 50; i++) {
+      assertThat(ctl.book(1, 0, 10 * S).granted()).isTrue();
+    }
+    assertThat(ctl.outstanding()).isEqualTo(50);
+    assertThat(ctl.window()).isEqualTo(RateController.NO_WINDOW);
+
+    // refused with 50 in flight (this one included): the server takes at most 49 at once
+    ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1), 0, 0);
+    assertThat(ctl.window()).isEqualTo(49);
+    assertThat(ctl.outstanding()).isEqualTo(49);
+    RateController.Booking full = ctl.book(1, 0, 10 * S);
+    assertThat(full.granted()).isFalse();
+    assertThat(full.retryAtNanos() - clock.now).isBetween(1L, 20 * MS); // soon: an answer is due
+
+    // one answer back: room for exactly one more
+    ctl.onAttempt(ok(10), 0, 0);
+    assertThat(ctl.book(1, 0, 10 * S).granted()).isTrue();
+    assertThat(ctl.book(1, 0, 10 * S).granted()).isFalse();
+
+    // refused again with the window full, for a request sent after the change: one less in
+    // flight, and the rate is left alone (the window, not the rate, was the limit)
+    double rate = ctl.rate();
+    clock.advance(10 * MS);
+    ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1), 0, 0);
+    assertThat(ctl.window()).isEqualTo(48);
+    assertThat(ctl.rate()).isEqualTo(rate);
+  }
+
+  @Test
+  void noWindowForSmallCountsForAnnouncedLimitsOrWhenNotAllowed() {
+    // fewer than 33 in flight at the overload: the rate alone paces
+    RateController small = new RateController("m", 0, 0, PacingSettings.defaults(), clock);
+    small.allowWindow(true);
+    for (int i = 0; i < 20; i++) {
+      small.book(1, 0, 10 * S);
+    }
+    small.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "", 1), 0, 0);
+    assertThat(small.window()).isEqualTo(RateController.NO_WINDOW);
+    assertThat(small.decreases()).isEqualTo(1);
+
+    // a configured limit, or a window not allowed (batched reports): no window either
+    RateController configured = new RateController("m", 6000, 0, PacingSettings.defaults(), clock);
+    RateController remote = new RateController("m", 0, 0, PacingSettings.defaults(), clock);
+    RateController off =
+        new RateController("m", 0, 0, PacingSettings.defaults().window(false), clock);
+    configured.allowWindow(true);
+    off.allowWindow(true);
+    for (RateController ctl : List.of(configured, remote, off)) {
+      for (int i = 0; i < 50; i++) {
+        ctl.book(1, 0, 10 * S);
+      }
+      ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "", 1), 0, 0);
+      assertThat(ctl.window()).isEqualTo(RateController.NO_WINDOW);
+    }
+  }
 }
