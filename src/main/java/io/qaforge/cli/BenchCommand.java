@@ -66,7 +66,10 @@ public final class BenchCommand implements Runnable {
             + " / llm.base-url points it at any server) and default pacing, then the same N again"
             + " from the cache. Prints a summary and, as the last line, JSON with requests, ok,"
             + " failed, seconds, requests_per_s, steady_requests_per_s, ceiling, ratio, share_429,"
-            + " share_429_after_10s, cpu_ms_per_request, steady_cpu_ms_per_request, cached_rerun_seconds, cached_rerun_calls.",
+            + " share_429_after_10s, steady_after_10s_requests_per_s, ratio_after_10s,"
+            + " cpu_ms_per_request, steady_cpu_ms_per_request, warm_cpu_ms_per_request,"
+            + " cached_rerun_seconds, cached_rerun_calls. warm = the second half of the answers"
+            + " (after JIT warm-up).",
         "Tables go to a fresh temporary output root, so your cache is neither used nor changed."
       })
   public static final class GenerationBench implements Callable<Integer> {
@@ -131,6 +134,8 @@ public final class BenchCommand implements Runnable {
       double share429After10;
       long answers;
       double steadyCpu;
+      double warmCpu;
+      double rateAfter10;
       try (LlmRun run = LlmRun.start(spark, llm)) {
         Timeline timeline = new Timeline(run.coordinator());
         long cpu0 = os.getProcessCpuTime();
@@ -152,6 +157,8 @@ public final class BenchCommand implements Runnable {
         answers = timeline.last()[1];
         share429After10 = timeline.share429After(10);
         steadyCpu = timeline.steadyCpuMsPerAnswer();
+        warmCpu = timeline.warmCpuMsPerAnswer();
+        rateAfter10 = timeline.rateAfter(10);
       }
       double cachedSeconds = -1;
       long cachedCalls = -1;
@@ -173,6 +180,7 @@ public final class BenchCommand implements Runnable {
       long failed = requests - ok;
       double rps = ok / seconds;
       double ratio = ceiling > 0 ? steady / ceiling : Double.NaN;
+      double ratioAfter10 = ceiling > 0 && rateAfter10 > 0 ? rateAfter10 / ceiling : Double.NaN;
       double share429 = answers == 0 ? 0 : (double) total429 / answers;
       out.printf(
           Locale.ROOT,
@@ -191,6 +199,13 @@ public final class BenchCommand implements Runnable {
           ceiling > 0
               ? String.format(Locale.ROOT, " = %.3f of the %.0f req/s ceiling", ratio, ceiling)
               : "");
+      if (rateAfter10 > 0) {
+        out.printf(
+            Locale.ROOT,
+            "  after the first 10 s of answers: %.1f req/s%s%n",
+            rateAfter10,
+            ceiling > 0 ? String.format(Locale.ROOT, " = %.3f of the ceiling", ratioAfter10) : "");
+      }
       out.printf(
           Locale.ROOT,
           "  429 answers: %d of %d (%.2f%%), after the first 10 s: %.2f%%%n",
@@ -201,17 +216,21 @@ public final class BenchCommand implements Runnable {
       out.printf(
           Locale.ROOT,
           "  process CPU: %.3f ms per request overall (Spark start-up and Delta commits included),"
-              + " %.3f ms per answer in steady state%n",
+              + " %.3f ms per answer in steady state, %.3f ms in the second half of the answers"
+              + " (after JIT warm-up)%n",
           cpuMs / requests,
-          steadyCpu);
+          steadyCpu,
+          warmCpu);
       if (!noRerun) {
         out.printf(Locale.ROOT, "  cached rerun: %.1f s, %d calls%n", cachedSeconds, cachedCalls);
       }
       out.printf(
           Locale.ROOT,
           "{\"requests\":%d,\"ok\":%d,\"failed\":%d,\"seconds\":%.3f,\"requests_per_s\":%.2f,\"steady_requests_per_s\":%.2f,"
-              + "\"ceiling\":%.2f,\"ratio\":%s,\"share_429\":%.5f,\"share_429_after_10s\":%.5f,\"cpu_ms_per_request\":%.4f,"
-              + "\"steady_cpu_ms_per_request\":%.4f,\"cached_rerun_seconds\":%.3f,\"cached_rerun_calls\":%d}%n",
+              + "\"ceiling\":%.2f,\"ratio\":%s,\"share_429\":%.5f,\"share_429_after_10s\":%.5f,"
+              + "\"steady_after_10s_requests_per_s\":%.2f,\"ratio_after_10s\":%s,\"cpu_ms_per_request\":%.4f,"
+              + "\"steady_cpu_ms_per_request\":%.4f,\"warm_cpu_ms_per_request\":%.4f,"
+              + "\"cached_rerun_seconds\":%.3f,\"cached_rerun_calls\":%d}%n",
           requests,
           ok,
           failed,
@@ -222,8 +241,11 @@ public final class BenchCommand implements Runnable {
           Double.isNaN(ratio) ? "null" : String.format(Locale.ROOT, "%.4f", ratio),
           share429,
           share429After10,
+          rateAfter10,
+          Double.isNaN(ratioAfter10) ? "null" : String.format(Locale.ROOT, "%.4f", ratioAfter10),
           cpuMs / requests,
           steadyCpu,
+          warmCpu,
           cachedSeconds,
           cachedCalls);
       out.flush();
@@ -383,6 +405,59 @@ public final class BenchCommand implements Runnable {
         return 0;
       }
       return (end[3] - first[3]) / ((end[0] - first[0]) / 1e9);
+    }
+
+    /**
+     * Process CPU ms per OK answer over the second half of the OK answers: the per-request cost
+     * once the JIT has compiled the hot paths.
+     */
+    double warmCpuMsPerAnswer() {
+      long[] end = lastOk();
+      if (end == null) {
+        return Double.NaN;
+      }
+      long[] mid = null;
+      for (long[] s : samples) {
+        if (s[3] * 2 >= end[3]) {
+          mid = s;
+          break;
+        }
+      }
+      if (mid == null || end[3] == mid[3]) {
+        return Double.NaN;
+      }
+      return (end[4] - mid[4]) / 1e6 / (end[3] - mid[3]);
+    }
+
+    /** OK answers per second from {@code seconds} after the first OK answer to the last one. */
+    double rateAfter(double seconds) {
+      long[] end = lastOk();
+      long[] first = null;
+      long[] from = null;
+      for (long[] s : samples) {
+        if (first == null && s[3] > 0) {
+          first = s;
+        }
+        if (first != null && (s[0] - first[0]) / 1e9 >= seconds) {
+          from = s;
+          break;
+        }
+      }
+      if (end == null || from == null || end[0] <= from[0]) {
+        return 0;
+      }
+      return (end[3] - from[3]) / ((end[0] - from[0]) / 1e9);
+    }
+
+    /** The first sample with the final count of OK answers. */
+    private long[] lastOk() {
+      long[] end = null;
+      for (long[] s : samples) {
+        if (end == null || s[3] > end[3]) {
+          end = s;
+        }
+      }
+      return end == null || end[3] == 0 ? null : end;
     }
 
     /** Process CPU ms per OK answer between the first and the last OK answer (steady state). */

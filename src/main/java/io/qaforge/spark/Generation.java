@@ -350,10 +350,9 @@ public final class Generation {
       }
       int parallelism = pending.sparkSession().sparkContext().defaultParallelism();
       // HTTP calls wait on the network, not on CPU: one task per chunk and as many chunks at once
-      // as
-      // Spark has task slots, so when one chunk drains its last answers and commits, the others
-      // keep
-      // the request rate up. llama.cpp is CPU-bound: each chunk uses every slot, two at a time.
+      // as Spark has task slots, so when one chunk drains its last answers and commits, the others
+      // keep the request rate up. llama.cpp is CPU-bound: each chunk uses every slot, two at a
+      // time.
       boolean cpuBound = backend.equals("llama-cpp");
       int concurrent = cpuBound ? 2 : Math.max(2, parallelism);
       int tasksPerChunk = cpuBound ? parallelism : 1;
