@@ -829,21 +829,78 @@ public final class OpenAiStub implements AutoCloseable {
     @CommandLine.Option(names = "--seed", description = "batch output shuffle seed")
     long seed = 42;
 
+    @CommandLine.Option(
+        names = "--warmup",
+        description =
+            "chat requests the stub sends itself before it serves (no latency, no limits), so its"
+                + " JIT is warm and the first answers of a benchmark take the stated latency, not"
+                + " several times it (default 5000; 0 = none)")
+    int warmup = 5000;
+
     @Override
-    public Integer call() throws InterruptedException {
-      OpenAiStub stub =
-          new OpenAiStub(port)
-              .latencyMs(latencyMs)
-              .requestsPerSecond(rps)
-              .concurrencyCapacity(capacity)
-              .tokensPerMinuteHeader(tpm)
-              .shuffleSeed(seed)
-              .start();
+    public Integer call() throws Exception {
+      OpenAiStub stub = new OpenAiStub(port).shuffleSeed(seed).start();
       Runtime.getRuntime().addShutdownHook(new Thread(stub::close, "openai-stub-shutdown"));
+      if (warmup > 0) {
+        long t0 = System.nanoTime();
+        warmUp(stub, warmup);
+        System.err.printf(
+            java.util.Locale.ROOT,
+            "stub: warmed up with %d requests in %.1f s%n",
+            warmup,
+            (System.nanoTime() - t0) / 1e9);
+      }
+      stub.latencyMs(latencyMs)
+          .requestsPerSecond(rps)
+          .concurrencyCapacity(capacity)
+          .tokensPerMinuteHeader(tpm)
+          .resetCounters();
       System.out.println(stub.baseUrl());
       System.out.flush();
       new CountDownLatch(1).await();
       return 0;
+    }
+  }
+
+  /** Sends {@code n} small chat requests to the stub from 16 threads and checks the answers. */
+  static void warmUp(OpenAiStub stub, int n) throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.net.URI uri = java.net.URI.create(stub.baseUrl() + "/chat/completions");
+    AtomicInteger left = new AtomicInteger(n);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(16);
+    List<java.util.concurrent.Future<?>> workers = new ArrayList<>();
+    for (int t = 0; t < 16; t++) {
+      workers.add(
+          pool.submit(
+              () -> {
+                for (int i = left.getAndDecrement(); i > 0; i = left.getAndDecrement()) {
+                  String body =
+                      "{\"model\":\"warmup\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\","
+                          + "\"content\":\"warm up request "
+                          + i
+                          + "\"}]}";
+                  java.net.http.HttpResponse<String> r =
+                      http.send(
+                          java.net.http.HttpRequest.newBuilder(uri)
+                              .header("Content-Type", "application/json")
+                              .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                              .build(),
+                          java.net.http.HttpResponse.BodyHandlers.ofString());
+                  if (r.statusCode() != 200) {
+                    throw new IllegalStateException(
+                        "stub warm-up request answered " + r.statusCode() + ": " + r.body());
+                  }
+                }
+                return null;
+              }));
+    }
+    try {
+      for (java.util.concurrent.Future<?> w : workers) {
+        w.get();
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 

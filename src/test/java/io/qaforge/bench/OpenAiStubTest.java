@@ -103,6 +103,22 @@ class OpenAiStubTest {
   }
 
   @Test
+  void warmUpSendsTheRequestsAndTheCountersStartAgainAfterIt() throws Exception {
+    stub = new OpenAiStub().start();
+    OpenAiStub.warmUp(stub, 200);
+    assertThat(stub.totalRequests()).isEqualTo(200);
+    assertThat(stub.requests(200)).isEqualTo(200);
+    stub.resetCounters();
+    assertThat(post("/chat/completions", chat("after the warm-up")).statusCode()).isEqualTo(200);
+    assertThat(stub.totalRequests()).isEqualTo(1);
+
+    // a stub that refuses fails the warm-up loudly instead of serving cold
+    stub.concurrencyCapacity(1).latencyMs(300);
+    assertThatThrownBy(() -> OpenAiStub.warmUp(stub, 64))
+        .hasMessageContaining("stub warm-up request answered 429");
+  }
+
+  @Test
   void maxTokensCutsTheAnswerWithFinishReasonLength() throws Exception {
     stub = new OpenAiStub().start();
     JsonNode body =
