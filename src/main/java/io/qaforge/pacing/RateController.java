@@ -108,6 +108,13 @@ public final class RateController {
   /** The decrease when too few answers came back recently to measure the overload share. */
   static final double SMALL_SAMPLE_DECREASE = 0.9;
 
+  /**
+   * How late a slot may be taken (GCRA burst tolerance): measured against a server with a 400
+   * requests/s limit, pacing without it delivered 0.96 of the rate it paced, because callers that
+   * came back a few ms late lost their slot for good.
+   */
+  static final long CATCH_UP_NANOS = 10_000_000L;
+
   /** {@link #window()} when no in-flight limit has been learned. */
   public static final int NO_WINDOW = Integer.MAX_VALUE;
 
@@ -332,7 +339,11 @@ public final class RateController {
     advance(now);
     long horizon = Math.max(0, horizonNanos);
     long limit = now + horizon;
-    long first = Math.max(tat, Math.max(now, pausedUntil));
+    // a slot missed by at most CATCH_UP (its caller came a little late) is still handed out, so
+    // callers that are busy for a moment (writing a row, a GC pause) do not lose the rate
+    // (with an in-flight window, answers pace the callers: no catching up, no bunching)
+    long catchUp = windowActive() ? 0 : CATCH_UP_NANOS;
+    long first = Math.max(tat, Math.max(now - catchUp, pausedUntil));
     long tokEach = Math.max(0, tokensEach);
     if (tokenBucket != null && tokEach > 0) {
       long need = Math.min(tokEach, bucketCapacity);

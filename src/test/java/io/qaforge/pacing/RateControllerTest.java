@@ -253,4 +253,21 @@ class RateControllerTest {
       assertThat(ctl.window()).isEqualTo(RateController.NO_WINDOW);
     }
   }
+
+  @Test
+  void aSlotMissedByAFewMillisecondsIsStillHandedOutButIdleTimeDoesNotPileUp() {
+    RateController ctl = new RateController("m", 6000, 0, PacingSettings.defaults(), clock);
+    long t0 = clock.now;
+    assertThat(ctl.book(1, 0, 0).firstSlotNanos()).isEqualTo(t0);
+    clock.advance(15 * MS); // the slot at t0 + 10 ms was not taken in time
+    RateController.Booking late = ctl.book(1, 0, 0);
+    assertThat(late.firstSlotNanos()).isEqualTo(t0 + 10 * MS); // taken 5 ms late, not lost
+    assertThat(ctl.book(1, 0, 10 * MS).firstSlotNanos()).isEqualTo(t0 + 20 * MS);
+
+    // after an idle second at most 10 ms of slots are made up: one slot, then the normal spacing
+    clock.advance(S);
+    long now = clock.now;
+    assertThat(ctl.book(1, 0, 0).firstSlotNanos()).isEqualTo(now - 10 * MS);
+    assertThat(ctl.book(1, 0, 10 * MS).firstSlotNanos()).isEqualTo(now);
+  }
 }
