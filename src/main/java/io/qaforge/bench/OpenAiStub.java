@@ -122,6 +122,9 @@ public final class OpenAiStub implements AutoCloseable {
   private final ConcurrentHashMap<Integer, LongAdder> byStatus = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, LongAdder> byPath = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final Object busyLock = new Object();
+  private long busySince = System.nanoTime();
+  private double busySlotNanos;
   private final AtomicInteger peak = new AtomicInteger();
   private final ConcurrentLinkedQueue<Logged> log = new ConcurrentLinkedQueue<>();
   private final AtomicInteger logSize = new AtomicInteger();
@@ -314,6 +317,28 @@ public final class OpenAiStub implements AutoCloseable {
     return out;
   }
 
+  /** Changes the completion requests in flight, integrating the count over time. */
+  private int changeInFlight(int delta) {
+    synchronized (busyLock) {
+      long t = System.nanoTime();
+      busySlotNanos += (double) inFlight.get() * (t - busySince);
+      busySince = t;
+      return inFlight.addAndGet(delta);
+    }
+  }
+
+  /**
+   * Completion requests in flight integrated over time since the start, in request-seconds: over an
+   * interval, its increase divided by the interval is the mean number in flight, and divided by the
+   * concurrency capacity, the share of the server's capacity that was busy.
+   */
+  public double busySlotSeconds() {
+    synchronized (busyLock) {
+      long t = System.nanoTime();
+      return (busySlotNanos + (double) inFlight.get() * (t - busySince)) / 1e9;
+    }
+  }
+
   public void resetCounters() {
     total.set(0);
     byStatus.clear();
@@ -365,7 +390,7 @@ public final class OpenAiStub implements AutoCloseable {
     byte[] raw = ex.getRequestBody().readAllBytes();
     String body = new String(raw, StandardCharsets.UTF_8);
     remember(path, body);
-    int now = inFlight.incrementAndGet();
+    int now = changeInFlight(1);
     peak.accumulateAndGet(now, Math::max);
     try {
       completion(ex, path, chat, raw, body, now);
@@ -741,7 +766,7 @@ public final class OpenAiStub implements AutoCloseable {
           TimeUnit.MILLISECONDS);
     } catch (RuntimeException e) { // closed meanwhile
       pending.remove(ex);
-      inFlight.decrementAndGet();
+      changeInFlight(-1);
       ex.close();
     }
   }
@@ -774,7 +799,7 @@ public final class OpenAiStub implements AutoCloseable {
     } finally {
       ex.close();
       if (tracked) {
-        inFlight.decrementAndGet();
+        changeInFlight(-1);
       }
     }
   }
@@ -857,9 +882,59 @@ public final class OpenAiStub implements AutoCloseable {
           .resetCounters();
       System.out.println(stub.baseUrl());
       System.out.flush();
+      reportEvery(stub, 5);
       new CountDownLatch(1).await();
       return 0;
     }
+  }
+
+  /**
+   * Prints, every {@code seconds} while requests come in, what the stub served: answers/s, 429s/s,
+   * the mean number of requests in flight and, with a concurrency capacity, the share of it that
+   * was busy (how much of what the server can take a client used).
+   */
+  private static void reportEvery(OpenAiStub stub, int seconds) {
+    java.util.concurrent.ScheduledExecutorService timer =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "openai-stub-report");
+              t.setDaemon(true);
+              return t;
+            });
+    double[] last = {stub.busySlotSeconds(), stub.requests(200), stub.requests(429)};
+    long[] at = {System.nanoTime()};
+    timer.scheduleAtFixedRate(
+        () -> {
+          long now = System.nanoTime();
+          double dt = (now - at[0]) / 1e9;
+          double busy = stub.busySlotSeconds();
+          double ok = stub.requests(200);
+          double refused = stub.requests(429);
+          if (ok > last[1] || refused > last[2]) {
+            double inFlight = (busy - last[0]) / dt;
+            int cap = stub.concurrencyCapacity;
+            System.err.printf(
+                java.util.Locale.ROOT,
+                "stub: %.1f ok/s, %.1f 429/s, %.1f in flight on average%s%n",
+                (ok - last[1]) / dt,
+                (refused - last[2]) / dt,
+                inFlight,
+                cap > 0
+                    ? String.format(
+                        java.util.Locale.ROOT,
+                        " = %.1f %% of the capacity %d",
+                        100 * inFlight / cap,
+                        cap)
+                    : "");
+          }
+          last[0] = busy;
+          last[1] = ok;
+          last[2] = refused;
+          at[0] = now;
+        },
+        seconds,
+        seconds,
+        TimeUnit.SECONDS);
   }
 
   /** Sends {@code n} small chat requests to the stub from 16 threads and checks the answers. */

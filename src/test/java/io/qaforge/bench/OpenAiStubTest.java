@@ -119,6 +119,23 @@ class OpenAiStubTest {
   }
 
   @Test
+  void busySlotSecondsIntegratesTheRequestsInFlight() throws Exception {
+    stub = new OpenAiStub().latencyMs(400).start();
+    double before = stub.busySlotSeconds();
+    List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> calls =
+        new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      calls.add(
+          http.sendAsync(request("/chat/completions", chat("busy " + i)), BodyHandlers.ofString()));
+    }
+    for (var c : calls) {
+      assertThat(c.get().statusCode()).isEqualTo(200);
+    }
+    // four requests of about 0.4 s each: about 1.6 request-seconds in flight
+    assertThat(stub.busySlotSeconds() - before).isBetween(1.5, 2.4);
+  }
+
+  @Test
   void maxTokensCutsTheAnswerWithFinishReasonLength() throws Exception {
     stub = new OpenAiStub().start();
     JsonNode body =
