@@ -896,11 +896,7 @@ public final class OpenAiStub implements AutoCloseable {
   private static void reportEvery(OpenAiStub stub, int seconds) {
     java.util.concurrent.ScheduledExecutorService timer =
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "openai-stub-report");
-              t.setDaemon(true);
-              return t;
-            });
+            daemon("openai-stub-report-"));
     double[] last = {stub.busySlotSeconds(), stub.requests(200), stub.requests(429)};
     long[] at = {System.nanoTime()};
     timer.scheduleAtFixedRate(
@@ -943,7 +939,7 @@ public final class OpenAiStub implements AutoCloseable {
     java.net.URI uri = java.net.URI.create(stub.baseUrl() + "/chat/completions");
     AtomicInteger left = new AtomicInteger(n);
     java.util.concurrent.ExecutorService pool =
-        java.util.concurrent.Executors.newFixedThreadPool(16);
+        java.util.concurrent.Executors.newFixedThreadPool(16, daemon("openai-stub-warmup-"));
     List<java.util.concurrent.Future<?>> workers = new ArrayList<>();
     for (int t = 0; t < 16; t++) {
       workers.add(

@@ -391,20 +391,25 @@ public final class BenchCommand implements Runnable {
 
     /** OK answers per second between the first and the last OK answer. */
     double steadyRate() {
-      long[] first = null;
-      long[] end = null;
+      return rate(firstOk(), lastOk());
+    }
+
+    /** OK answers per second from {@code seconds} after the first OK answer to the last one. */
+    double rateAfter(double seconds) {
+      long[] first = firstOk();
+      long[] from = null;
       for (long[] s : samples) {
-        if (first == null && s[3] > 0) {
-          first = s;
-        }
-        if (end == null || s[3] > end[3]) {
-          end = s;
+        if (first != null && (s[0] - first[0]) / 1e9 >= seconds) {
+          from = s;
+          break;
         }
       }
-      if (first == null || end == first) {
-        return 0;
-      }
-      return (end[3] - first[3]) / ((end[0] - first[0]) / 1e9);
+      return rate(from, lastOk());
+    }
+
+    /** Process CPU ms per OK answer between the first and the last OK answer (steady state). */
+    double steadyCpuMsPerAnswer() {
+      return cpuMsPerAnswer(firstOk(), lastOk());
     }
 
     /**
@@ -413,43 +418,27 @@ public final class BenchCommand implements Runnable {
      */
     double warmCpuMsPerAnswer() {
       long[] end = lastOk();
-      if (end == null) {
-        return Double.NaN;
-      }
       long[] mid = null;
       for (long[] s : samples) {
-        if (s[3] * 2 >= end[3]) {
+        if (end != null && s[3] * 2 >= end[3]) {
           mid = s;
           break;
         }
       }
-      if (mid == null || end[3] == mid[3]) {
-        return Double.NaN;
-      }
-      return (end[4] - mid[4]) / 1e6 / (end[3] - mid[3]);
+      return cpuMsPerAnswer(mid, end);
     }
 
-    /** OK answers per second from {@code seconds} after the first OK answer to the last one. */
-    double rateAfter(double seconds) {
-      long[] end = lastOk();
-      long[] first = null;
-      long[] from = null;
+    /** The first sample with an OK answer, or null. */
+    private long[] firstOk() {
       for (long[] s : samples) {
-        if (first == null && s[3] > 0) {
-          first = s;
-        }
-        if (first != null && (s[0] - first[0]) / 1e9 >= seconds) {
-          from = s;
-          break;
+        if (s[3] > 0) {
+          return s;
         }
       }
-      if (end == null || from == null || end[0] <= from[0]) {
-        return 0;
-      }
-      return (end[3] - from[3]) / ((end[0] - from[0]) / 1e9);
+      return null;
     }
 
-    /** The first sample with the final count of OK answers. */
+    /** The first sample with the final count of OK answers, or null when there is none. */
     private long[] lastOk() {
       long[] end = null;
       for (long[] s : samples) {
@@ -460,22 +449,20 @@ public final class BenchCommand implements Runnable {
       return end == null || end[3] == 0 ? null : end;
     }
 
-    /** Process CPU ms per OK answer between the first and the last OK answer (steady state). */
-    double steadyCpuMsPerAnswer() {
-      long[] first = null;
-      long[] end = null;
-      for (long[] s : samples) {
-        if (first == null && s[3] > 0) {
-          first = s;
-        }
-        if (end == null || s[3] > end[3]) {
-          end = s;
-        }
+    /** OK answers per second between two samples (0 when they do not span any time). */
+    private static double rate(long[] from, long[] to) {
+      if (from == null || to == null || to[0] <= from[0]) {
+        return 0;
       }
-      if (first == null || end == first || end[3] == first[3]) {
+      return (to[3] - from[3]) / ((to[0] - from[0]) / 1e9);
+    }
+
+    /** Process CPU ms per OK answer between two samples (NaN when no answer came between). */
+    private static double cpuMsPerAnswer(long[] from, long[] to) {
+      if (from == null || to == null || to[3] <= from[3]) {
         return Double.NaN;
       }
-      return (end[4] - first[4]) / 1e6 / (end[3] - first[3]);
+      return (to[4] - from[4]) / 1e6 / (to[3] - from[3]);
     }
 
     /** Share of answers that were 429 after the first {@code seconds} of answers. */

@@ -184,7 +184,6 @@ public final class RateController {
   private long admittedSinceWindowChange;
   private long lastWindowChange;
   private boolean windowChanged;
-  private long windowShrinks;
 
   public RateController(
       String alias,
@@ -275,11 +274,6 @@ public final class RateController {
   /** Requests in flight (slots booked, not yet reported or given back). */
   public long outstanding() {
     return outstanding;
-  }
-
-  /** Times the in-flight window was lowered by an overload. */
-  public long windowShrinks() {
-    return windowShrinks;
   }
 
   /**
@@ -506,7 +500,6 @@ public final class RateController {
           windowRounds = 0;
           windowProbes = 0;
           admittedSinceWindowChange = 0;
-          windowShrinks++;
         }
       }
       if (full && (shrunk || !fresh)) {

@@ -62,7 +62,6 @@ final class ServerSim {
   final List<long[]> okByTenth = new ArrayList<>();
   final List<long[]> limitedByTenth = new ArrayList<>();
   final List<Double> rateByTenth = new ArrayList<>();
-  final List<Integer> windowByTenth = new ArrayList<>();
   private final List<Object[]> pending = new ArrayList<>();
 
   ServerSim(PacingSettings settings, double rpm, double tpm) {
@@ -97,7 +96,6 @@ final class ServerSim {
 
   private void sample() {
     rateByTenth.add(coordinator.controller(ALIAS).rate());
-    windowByTenth.add(coordinator.controller(ALIAS).window());
     at(now + 100 * MS, this::sample);
   }
 
