@@ -159,6 +159,13 @@ public final class Coordinator {
     long started;
     long lastRemote;
     boolean remote;
+
+    /** A remote executor leased or reported just now: the in-flight count would lag. */
+    void remoteSeen(long now) {
+      remote = true;
+      lastRemote = now;
+    }
+
     long rateLimited;
     long tokensIn;
     long tokensOut;
@@ -272,8 +279,7 @@ public final class Coordinator {
     }
     int clients = Math.max(1, st.clients.size());
     if (horizonNanos < 0) {
-      st.remote = true;
-      st.lastRemote = now;
+      st.remoteSeen(now);
     }
     // the in-flight window needs answers reported at once: not while remote executors lease slots
     // or reports arrive batched
@@ -336,8 +342,7 @@ public final class Coordinator {
     long now = clock.getAsLong();
     AliasState st = state(alias);
     if (ageNanos > 0) {
-      st.remote = true;
-      st.lastRemote = now;
+      st.remoteSeen(now);
       st.ctl.allowWindow(false);
     }
     st.ctl.onAttempt(a, estimatedTokens, ageNanos);

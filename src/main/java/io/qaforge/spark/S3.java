@@ -7,7 +7,7 @@ import org.apache.hadoop.conf.Configuration;
 public final class S3 {
   private S3() {}
 
-  static void configure(Configuration hadoop, Settings settings) {
+  public static void configure(Configuration hadoop, Settings settings) {
     String endpoint = settings.string("s3.endpoint");
     if (!endpoint.isEmpty()) {
       hadoop.set("fs.s3a.endpoint", endpoint);

@@ -97,15 +97,18 @@ class S3Test {
     return env;
   }
 
+  /** The s3.* settings every run of this test gets (credentials come from {@link #env()}). */
+  private static List<String> s3Sets() {
+    return List.of("s3.endpoint=" + endpoint(), "s3.path-style-access=true", "s3.region=us-east-1");
+  }
+
   private static String[] s3Args(String... command) {
     List<String> args = new ArrayList<>(List.of(command));
-    args.addAll(
-        List.of(
-            "--set", "output.root=s3a://" + BUCKET + "/lake",
-            "--set", "s3.endpoint=" + endpoint(),
-            "--set", "s3.path-style-access=true",
-            "--set", "s3.region=us-east-1",
-            "--set", "catalog.dir=" + tmp.resolve("catalog")));
+    args.addAll(List.of("--set", "output.root=s3a://" + BUCKET + "/lake"));
+    for (String set : s3Sets()) {
+      args.addAll(List.of("--set", set));
+    }
+    args.addAll(List.of("--set", "catalog.dir=" + tmp.resolve("catalog")));
     return args.toArray(String[]::new);
   }
 
@@ -152,15 +155,10 @@ class S3Test {
   void craftReadsACorpusFromTheBucketAndEmbedsItThere() throws IOException {
     // uploaded through the S3 protocol (a file dropped into the backend's folder has no ETag,
     // which s3a's change detection requires)
+    // with the same s3.* settings and the same mapping to s3a as the runs
     org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
-    conf.set("fs.s3a.endpoint", endpoint());
-    conf.setBoolean("fs.s3a.connection.ssl.enabled", false);
-    conf.set("fs.s3a.endpoint.region", "us-east-1");
-    conf.setBoolean("fs.s3a.path.style.access", true);
-    conf.set(
-        "fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
-    conf.set("fs.s3a.access.key", ACCESS);
-    conf.set("fs.s3a.secret.key", secret);
+    io.qaforge.spark.S3.configure(
+        conf, io.qaforge.config.Settings.load(List.of(), s3Sets(), env()));
     conf.setBoolean("fs.s3a.impl.disable.cache", true);
     try (org.apache.hadoop.fs.FileSystem fs =
         org.apache.hadoop.fs.FileSystem.get(java.net.URI.create("s3a://" + BUCKET + "/"), conf)) {
