@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -266,7 +267,9 @@ public final class Lake {
   public TableInfo describe(String dataset, String step) {
     String path = path(dataset, step);
     Row last = DeltaTable.forPath(spark, path).history(1).first();
-    long rows = spark.read().format("delta").load(path).count();
+    OptionalLong written = rowsOfFullOverwrite(last);
+    long rows =
+        written.isPresent() ? written.getAsLong() : spark.read().format("delta").load(path).count();
     return new TableInfo(
         dataset + "." + step,
         path,
@@ -274,6 +277,38 @@ public final class Lake {
         last.getLong(last.fieldIndex("version")),
         last.getTimestamp(last.fieldIndex("timestamp")).toInstant().toString(),
         last.getString(last.fieldIndex("operation")));
+  }
+
+  /**
+   * The row count of a table whose latest commit replaced all of it (a plain, unpartitioned
+   * overwrite, as {@link #write} makes): the commit's own numOutputRows, so describing a step does
+   * not read the table again. Empty for any other commit (appends, replaceWhere slices, merges,
+   * metrics turned off): those are counted.
+   */
+  static OptionalLong rowsOfFullOverwrite(Row commit) {
+    if (!"WRITE".equals(commit.getAs("operation"))) {
+      return OptionalLong.empty();
+    }
+    Map<String, String> params = stringMap(commit, "operationParameters");
+    Map<String, String> metrics = stringMap(commit, "operationMetrics");
+    boolean whole =
+        "Overwrite".equals(params.get("mode"))
+            && !params.containsKey("predicate")
+            && "[]".equals(params.get("partitionBy"));
+    String n = metrics.get("numOutputRows");
+    if (!whole || n == null) {
+      return OptionalLong.empty();
+    }
+    try {
+      return OptionalLong.of(Long.parseLong(n));
+    } catch (NumberFormatException e) {
+      return OptionalLong.empty();
+    }
+  }
+
+  private static Map<String, String> stringMap(Row r, String field) {
+    int i = r.fieldIndex(field);
+    return r.isNullAt(i) ? Map.of() : r.<String, String>getJavaMap(i);
   }
 
   private static String sqlString(String s) {

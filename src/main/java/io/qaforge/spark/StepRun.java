@@ -60,6 +60,16 @@ public class StepRun {
   private final List<RunSummary.Step> steps = new ArrayList<>();
   private final Map<String, String> fingerprints = new LinkedHashMap<>();
   private final Map<String, Map<String, String>> slices = new LinkedHashMap<>();
+
+  /**
+   * The persisted answers {@link Generation#generate} returned while building the current step:
+   * released once the step's table is written. Left cached, every one stays in Spark's cache
+   * manager for the rest of the JVM, with its plan (the Delta reads of the cache and the inputs),
+   * and every later query is matched against all of them: the steps of a run get slower one after
+   * the other.
+   */
+  private final List<Dataset<Row>> generated = new ArrayList<>();
+
   private String note;
 
   public StepRun(String dataset, Lake lake, LlmRun calls, LlmSettings llm, boolean force) {
@@ -138,12 +148,20 @@ public class StepRun {
       return fp;
     }
     Instant t0 = Instant.now();
-    Dataset<Row> rows = build.get();
-    Lake.TableInfo info =
-        slice == null
-            ? lake.write(dataset, name, rows, fp)
-            : lake.writeSlice(dataset, name, rows, slice, fp);
-    rows.unpersist(false);
+    Dataset<Row> rows = null;
+    Lake.TableInfo info;
+    try {
+      rows = build.get();
+      info =
+          slice == null
+              ? lake.write(dataset, name, rows, fp)
+              : lake.writeSlice(dataset, name, rows, slice, fp);
+    } finally {
+      if (rows != null) {
+        rows.unpersist(false);
+      }
+      releaseGenerated();
+    }
     String line =
         String.format(
             Locale.ROOT, "%.1f s", Duration.between(t0, Instant.now()).toMillis() / 1000.0);
@@ -272,7 +290,17 @@ public class StepRun {
     if (llm.effectiveBackend(call.alias()).equals("dry-run")) {
       note("DRY-RUN answers (no endpoint for " + call.alias() + ")");
     }
-    return new Generation(lake, llm, calls).generate(withMessages, spec).drop("messages");
+    Dataset<Row> out = new Generation(lake, llm, calls).generate(withMessages, spec);
+    generated.add(out);
+    return out.drop("messages");
+  }
+
+  /** Unpersists the answers generated for the step just written (its table holds them now). */
+  private void releaseGenerated() {
+    for (Dataset<Row> d : generated) {
+      d.unpersist(false);
+    }
+    generated.clear();
   }
 
   /**
