@@ -331,8 +331,10 @@ public final class Coordinator {
    * One finished attempt (any kind).
    *
    * @param ageNanos how long ago it finished (0 when reported at once)
+   * @return whether a caller was kept waiting by the full in-flight window, which this answer
+   *     opened: a pacer in this JVM wakes its waiting caller instead of letting the slot idle
    */
-  public synchronized void report(
+  public synchronized boolean report(
       String alias,
       Attempt a,
       long estimatedTokens,
@@ -355,6 +357,7 @@ public final class Coordinator {
     st.tokensIn += Math.max(0, a.promptTokens());
     st.tokensOut += Math.max(0, a.completionTokens());
     st.costUsd += Math.max(0, costUsd);
+    return st.ctl.windowBlocked();
   }
 
   /** Requests that really started (slots used), for the progress counters. */

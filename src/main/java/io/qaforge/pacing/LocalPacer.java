@@ -10,7 +10,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * A {@link Pacer} in the coordinator's own JVM (Spark local mode, tests): every acquire books one
  * slot directly and parks until it. Per alias, callers queue on a fair lock, so only the head of
  * the queue talks to the coordinator and waits for room in the lease window; the others sleep (no
- * spinning, about two wake-ups per request).
+ * spinning, about two wake-ups per request). While the head waits for room in a full in-flight
+ * window, an answer that opens it wakes the head at once, so the server's freed slot does not idle
+ * until the next look.
  */
 public final class LocalPacer implements Pacer {
   /** Waits until a time of the coordinator's clock. */
@@ -18,19 +20,41 @@ public final class LocalPacer implements Pacer {
   public interface Sleeper {
     void sleepUntil(long deadlineNanos) throws InterruptedException;
 
+    /**
+     * As {@link #sleepUntil}, but may return early when {@link LockSupport#unpark} wakes the thread
+     * (the default waits for the deadline).
+     */
+    default void sleepUntilWoken(long deadlineNanos) throws InterruptedException {
+      sleepUntil(deadlineNanos);
+    }
+
     /** Parks the thread until {@code System.nanoTime()} reaches the deadline. */
     Sleeper SYSTEM =
-        deadline -> {
-          for (long left = deadline - System.nanoTime();
-              left > 0;
-              left = deadline - System.nanoTime()) {
-            LockSupport.parkNanos(left);
+        new Sleeper() {
+          @Override
+          public void sleepUntil(long deadline) throws InterruptedException {
+            for (long left = deadline - System.nanoTime();
+                left > 0;
+                left = deadline - System.nanoTime()) {
+              LockSupport.parkNanos(left);
+              if (Thread.interrupted()) {
+                throw new InterruptedException();
+              }
+            }
             if (Thread.interrupted()) {
               throw new InterruptedException();
             }
           }
-          if (Thread.interrupted()) {
-            throw new InterruptedException();
+
+          @Override
+          public void sleepUntilWoken(long deadline) throws InterruptedException {
+            long left = deadline - System.nanoTime();
+            if (left > 0) {
+              LockSupport.parkNanos(left);
+            }
+            if (Thread.interrupted()) {
+              throw new InterruptedException();
+            }
           }
         };
   }
@@ -41,6 +65,8 @@ public final class LocalPacer implements Pacer {
   private final Coordinator coordinator;
   private final Sleeper sleeper;
   private final ConcurrentHashMap<String, ReentrantLock> queues = new ConcurrentHashMap<>();
+  // per alias, the caller at the head of the queue while it waits for room
+  private final ConcurrentHashMap<String, Thread> heads = new ConcurrentHashMap<>();
 
   /** On the real clock: the coordinator must use {@link System#nanoTime()}. */
   public LocalPacer(Coordinator coordinator) {
@@ -63,6 +89,9 @@ public final class LocalPacer implements Pacer {
     ReentrantLock queue = queues.computeIfAbsent(alias, a -> new ReentrantLock(true));
     Coordinator.Lease lease;
     queue.lockInterruptibly();
+    // registered before the first look, so an answer between a look and the sleep still wakes it
+    // (an unpark before the park makes the park return at once)
+    heads.put(alias, Thread.currentThread());
     try {
       long pendingSince = Long.MIN_VALUE;
       while (true) {
@@ -95,10 +124,12 @@ public final class LocalPacer implements Pacer {
           pendingSince = Long.MIN_VALUE;
         }
         // wake at least every 100 ms: a breaker that opens or a budget that settles meanwhile must
-        // answer this caller promptly, not after a long pause
-        sleeper.sleepUntil(Math.min(lease.retryAtNanos(), now + RECHECK_NANOS));
+        // answer this caller promptly, not after a long pause; an answer that opens a full
+        // in-flight window wakes it at once (report)
+        sleeper.sleepUntilWoken(Math.min(lease.retryAtNanos(), now + RECHECK_NANOS));
       }
     } finally {
+      heads.remove(alias, Thread.currentThread());
       queue.unlock();
     }
     try {
@@ -124,6 +155,11 @@ public final class LocalPacer implements Pacer {
       long estimatedTokens,
       double estimatedCostUsd,
       double costUsd) {
-    coordinator.report(alias, attempt, estimatedTokens, estimatedCostUsd, costUsd, 0);
+    if (coordinator.report(alias, attempt, estimatedTokens, estimatedCostUsd, costUsd, 0)) {
+      Thread head = heads.get(alias);
+      if (head != null) {
+        LockSupport.unpark(head);
+      }
+    }
   }
 }

@@ -67,11 +67,17 @@ import java.util.function.LongSupplier;
  * percent of a smaller one, and the rate is the finer control); an overload the minimum window
  * cannot absorb lowers the rate. While the window holds requests back the rate does not grow (it
  * would only bunch them), and after the plateau (8 rounds, and 25 requests per window slot up to
- * 600) the window probes one higher, doubling the step while probes hold. Against a server with a
- * concurrency capacity this keeps it full (simulations: 0.99-1.0 of capacity with 2 % latency
- * jitter, against 0.97 with the rate alone; measured against a local server with capacity 64 and
- * 200 ms latency: 0.96-0.97 of its nominal 320 requests/s after the first 10 s, against 0.92
- * before).
+ * 600) the window probes one higher, doubling the step while probes hold. A window learned from a
+ * count (the first overload, or one with the window not full) is not trusted yet: counts taken
+ * while a JVM warms up run low, so it probes every round until a full window is refused, which
+ * confirms it (one under the count then); a confirmed window loses one slot per refusal, however
+ * low the count at that moment. After a decrease while answers were slow, the rate's target scales
+ * with the shorter latency once a window paces the alias (a server that holds requests takes more
+ * of them per second when each is quicker). An answer that opens a full window wakes the caller
+ * waiting for it ({@link LocalPacer}). Against a server with a concurrency capacity this keeps it
+ * full (simulations: 0.99-1.0 of capacity with 2 % latency jitter, against 0.97 with the rate
+ * alone; measured against a local server with capacity 64 and 200 ms latency: 0.96-0.97 of its
+ * nominal 320 requests/s after the first 10 s, against 0.92 before).
  *
  * <h2>Tokens</h2>
  *
@@ -160,6 +166,7 @@ public final class RateController {
   private long lastDecrease;
   private boolean decreased;
   private double srttNanos = -1;
+  private double srttAtDecrease = -1;
   private long tat;
   private long lastSlot = Long.MIN_VALUE;
   private long pausedUntil;
@@ -184,6 +191,8 @@ public final class RateController {
   private long admittedSinceWindowChange;
   private long lastWindowChange;
   private boolean windowChanged;
+  private boolean windowConfirmed;
+  private boolean windowBlocked;
 
   public RateController(
       String alias,
@@ -271,6 +280,11 @@ public final class RateController {
     return window;
   }
 
+  /** Whether the last booking found the in-flight window full (and nothing booked since). */
+  public boolean windowBlocked() {
+    return windowBlocked;
+  }
+
   /** Requests in flight (slots booked, not yet reported or given back). */
   public long outstanding() {
     return outstanding;
@@ -356,6 +370,7 @@ public final class RateController {
       if (room <= 0) {
         // the window is full: look again when an answer has probably come back
         windowFullInRound = true;
+        windowBlocked = true;
         return new Booking(0, 0, 0, 0, now + windowRecheckNanos());
       }
       if (room < want) {
@@ -380,6 +395,7 @@ public final class RateController {
     }
     tat = first + k * interval;
     lastSlot = tat - interval;
+    windowBlocked = false;
     bookedInRound += k;
     bookedSinceDecrease += k;
     outstanding += k;
@@ -482,7 +498,10 @@ public final class RateController {
         // window well above what was in flight, the window was wrong (learned while the rate was
         // still growing, or the server limits the rate): it is learned again from this refusal,
         // and the rate reacts too
-        long next = Math.min(full ? window - 1L : Long.MAX_VALUE, inFlight - 1);
+        // (a confirmed window shrinks by one per fresh refusal: the count is a little noisy, and
+        // one low count must not take several slots off a window the server has confirmed)
+        long next =
+            !full ? inFlight - 1 : windowConfirmed ? window - 1L : Math.min(window, inFlight) - 1;
         int before = window;
         if (first) {
           // a small window is a coarse control (one request is several percent of it): the rate
@@ -494,6 +513,9 @@ public final class RateController {
           window = (int) Math.max(MIN_WINDOW, next);
         }
         shrunk = window < before;
+        // a full window refused: the server's limit is about here. Otherwise the window was
+        // (re)learned from a count that may be low: it probes without a plateau until confirmed
+        windowConfirmed = full;
         if (window != before) {
           windowChanged = true;
           lastWindowChange = now;
@@ -524,6 +546,7 @@ public final class RateController {
       next = Math.min(next, rateBeforeProbe);
     }
     wMax = rate;
+    srttAtDecrease = srttNanos;
     slowStart = false;
     setRate(Math.max(floorRate(), next));
     lastDecrease = now;
@@ -557,7 +580,8 @@ public final class RateController {
       // doubling the step while probes hold
       windowRounds++;
       long hold = Math.min(s.plateauRequests(), REQUESTS_PER_WINDOW_SLOT * window);
-      if (windowRounds > s.plateauRounds() && admittedSinceWindowChange >= hold) {
+      boolean plateauHeld = windowRounds > s.plateauRounds() && admittedSinceWindowChange >= hold;
+      if (plateauHeld || !windowConfirmed) {
         long step = Math.min(MAX_WINDOW_STEP, 1L << Math.min(windowProbes, 4));
         window = (int) Math.min(NO_WINDOW - 1L, window + step);
         windowProbes++;
@@ -575,6 +599,12 @@ public final class RateController {
       rate *= s.slowStartFactor();
     } else {
       double target = wMax > 0 ? Math.min(ceil, wMax * s.plateauFraction()) : ceil;
+      if (windowActive() && srttAtDecrease > srttNanos) {
+        // the server holds a number of requests (the window), not a rate: a rate that overloaded
+        // it while answers were slow (a client or server still warming up) fits it again at the
+        // shorter latency, scaled by it
+        target = Math.min(ceil, target * srttAtDecrease / srttNanos);
+      }
       if (rate < target) {
         rate =
             Math.min(

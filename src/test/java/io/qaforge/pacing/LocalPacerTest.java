@@ -62,6 +62,63 @@ class LocalPacerTest {
   }
 
   @Test
+  void anAnswerThatOpensAFullWindowWakesTheWaitingCaller() throws Exception {
+    Coordinator c =
+        new Coordinator(Map.of("m", SimClock.spec("m", 0, 0, 0, 0)), PacingSettings.defaults());
+    // a caller that waits for room in the full in-flight window sleeps until it is woken: with
+    // this sleeper only an unpark wakes it then (no deadline), so it is granted only if the answer
+    // wakes it. (Waits for the rate's next slot keep their deadline.)
+    LocalPacer.Sleeper untilWoken =
+        new LocalPacer.Sleeper() {
+          @Override
+          public void sleepUntil(long deadline) throws InterruptedException {
+            LocalPacer.Sleeper.SYSTEM.sleepUntil(deadline);
+          }
+
+          @Override
+          public void sleepUntilWoken(long deadline) throws InterruptedException {
+            if (c.controller("m").windowBlocked()) {
+              java.util.concurrent.locks.LockSupport.park();
+            } else {
+              sleepUntil(deadline);
+            }
+          }
+        };
+    LocalPacer pacer = new LocalPacer(c, untilWoken);
+    for (int i = 0; i < 40; i++) {
+      assertThat(pacer.acquire("m", 10, 0).granted()).isTrue();
+    }
+    // refused with 40 in flight: the server takes 39 at once, and 39 are still in flight
+    pacer.report("m", Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "busy", 1), 10, 0, 0);
+    assertThat(c.controller("m").window()).isEqualTo(39);
+    AtomicInteger granted = new AtomicInteger();
+    Thread waiter =
+        new Thread(
+            () -> {
+              try {
+                if (pacer.acquire("m", 10, 0).granted()) {
+                  granted.incrementAndGet();
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    waiter.setDaemon(true); // (parked for good if the wake-up is missing)
+    waiter.start();
+    long until = System.nanoTime() + 5_000_000_000L;
+    while (!c.controller("m").windowBlocked() && System.nanoTime() < until) {
+      Thread.sleep(5);
+    }
+    assertThat(c.controller("m").windowBlocked()).isTrue();
+    assertThat(granted.get()).isZero();
+
+    pacer.report("m", Attempt.ok("x", "stop", 5, 5, "m", 200), 10, 0, 0); // one answer back
+    waiter.join(5_000);
+    assertThat(waiter.isAlive()).isFalse();
+    assertThat(granted.get()).isEqualTo(1);
+  }
+
+  @Test
   void interruptedAcquireGivesItsSlotBack() throws Exception {
     Coordinator c =
         new Coordinator(

@@ -211,10 +211,12 @@ class RateControllerTest {
     RateController.Booking full = ctl.book(1, 0, 10 * S);
     assertThat(full.granted()).isFalse();
     assertThat(full.retryAtNanos() - clock.now).isBetween(1L, 20 * MS); // soon: an answer is due
+    assertThat(ctl.windowBlocked()).isTrue(); // (a pacer in this JVM wakes its caller on answers)
 
     // one answer back: room for exactly one more
     ctl.onAttempt(ok(10), 0, 0);
     assertThat(ctl.book(1, 0, 10 * S).granted()).isTrue();
+    assertThat(ctl.windowBlocked()).isFalse();
     assertThat(ctl.book(1, 0, 10 * S).granted()).isFalse();
 
     // refused again with the window full, for a request sent after the change: one less in
@@ -224,6 +226,61 @@ class RateControllerTest {
     ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1), 0, 0);
     assertThat(ctl.window()).isEqualTo(48);
     assertThat(ctl.rate()).isEqualTo(rate);
+  }
+
+  /** One round trip: books until the window is full, then every request in flight is answered. */
+  private void roundTrip(RateController ctl) {
+    while (ctl.book(1, 0, 10 * S).granted()) {
+      // fill the window
+    }
+    clock.advance(210 * MS);
+    for (long n = ctl.outstanding(); n > 0; n--) {
+      ctl.onAttempt(ok(10), 0, 0);
+    }
+  }
+
+  @Test
+  void aWindowLearnedFromACountProbesEveryRoundUntilTheServerRefusesItFull() {
+    RateController ctl = new RateController("m", 0, 0, PacingSettings.defaults(), clock);
+    ctl.allowWindow(true);
+    for (int i = 0; i < 50; i++) {
+      assertThat(ctl.book(1, 0, 10 * S).granted()).isTrue();
+    }
+    ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1), 0, 0);
+    // learned from a count (while the client warms up, counts can run low): not yet confirmed, so
+    // it probes every round with doubling steps, not after the 8-round plateau
+    List<Integer> windows = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      roundTrip(ctl);
+      windows.add(ctl.window());
+    }
+    assertThat(windows).containsExactly(49, 50, 52, 56);
+
+    // (a new round: one more probe, to 64) refused with the window full: confirmed one under the
+    // count; then it holds for the plateau
+    while (ctl.book(1, 0, 10 * S).granted()) {
+      // fill the window
+    }
+    assertThat(ctl.outstanding()).isEqualTo(64);
+    double rate = ctl.rate();
+    clock.advance(10 * MS);
+    ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1), 0, 0);
+    assertThat(ctl.window()).isEqualTo(63);
+    assertThat(ctl.rate()).isEqualTo(rate);
+    for (int i = 0; i < 4; i++) {
+      roundTrip(ctl);
+    }
+    assertThat(ctl.window()).isEqualTo(63);
+    // a confirmed window loses one slot per refusal, however low the count at that moment
+    while (ctl.book(1, 0, 10 * S).granted()) {
+      // fill the window
+    }
+    for (int i = 0; i < 5; i++) {
+      ctl.onAttempt(ok(10), 0, 0); // 58 of 63 still in flight: the window is 92 % full
+    }
+    clock.advance(10 * MS);
+    ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1), 0, 0);
+    assertThat(ctl.window()).isEqualTo(62);
   }
 
   @Test

@@ -42,6 +42,21 @@ final class ServerSim {
   double burstSeconds = 0.1;
   long latency = 200 * MS;
   double jitter = 0;
+
+  /**
+   * A cold client: answers that reach it within the first {@code coldSeconds} are seen up to {@code
+   * coldDelay} later (uniformly; a JVM still compiling its code), and their latency includes that.
+   */
+  double coldSeconds = 0;
+
+  long coldDelay = 0;
+
+  /**
+   * The most a request takes on its way to the server, and an answer back to the client (uniformly,
+   * each way): the client counts such requests in flight, the server does not.
+   */
+  long transit = 0;
+
   long retryAfterMs = -1;
   private int inFlight;
   private double bucket;
@@ -115,7 +130,15 @@ final class ServerSim {
   }
 
   private void send() {
-    long sent = now;
+    if (transit > 0) {
+      long sent = now;
+      at(now + Math.round(transit * random.nextDouble()), () -> arrive(sent));
+    } else {
+      arrive(now);
+    }
+  }
+
+  private void arrive(long sent) {
     boolean ok;
     switch (limit) {
       case CONCURRENCY -> ok = inFlight < capacity;
@@ -162,6 +185,33 @@ final class ServerSim {
     if (blind) {
       return;
     }
+    long late = transit > 0 ? Math.round(transit * random.nextDouble()) : 0;
+    if (now - start < coldSeconds * S && coldDelay > 0) {
+      late += Math.round(coldDelay * random.nextDouble());
+    }
+    if (late > 0) {
+      Attempt seen =
+          new Attempt(
+              a.kind(),
+              a.content(),
+              a.finishReason(),
+              a.promptTokens(),
+              a.completionTokens(),
+              a.model(),
+              a.httpStatus(),
+              a.retryAfterMs(),
+              a.limitRequestsPerMinute(),
+              a.limitTokensPerMinute(),
+              a.refusal(),
+              a.error(),
+              a.latencyMs() + late / MS);
+      at(now + late, () -> seen(seen, now));
+      return;
+    }
+    seen(a, completedAt);
+  }
+
+  private void seen(Attempt a, long completedAt) {
     if (!batchedReports || RateController.isOverload(a)) {
       if (batchedReports) {
         flush();
