@@ -33,17 +33,9 @@ public final class LocalPacer implements Pacer {
         new Sleeper() {
           @Override
           public void sleepUntil(long deadline) throws InterruptedException {
-            for (long left = deadline - System.nanoTime();
-                left > 0;
-                left = deadline - System.nanoTime()) {
-              LockSupport.parkNanos(left);
-              if (Thread.interrupted()) {
-                throw new InterruptedException();
-              }
-            }
-            if (Thread.interrupted()) {
-              throw new InterruptedException();
-            }
+            do {
+              sleepUntilWoken(deadline); // a wake-up before the deadline parks again
+            } while (deadline - System.nanoTime() > 0);
           }
 
           @Override

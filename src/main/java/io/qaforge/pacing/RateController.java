@@ -280,7 +280,7 @@ public final class RateController {
     return window;
   }
 
-  /** Whether the last booking found the in-flight window full (and nothing booked since). */
+  /** Whether the last booking was refused because the in-flight window was full. */
   public boolean windowBlocked() {
     return windowBlocked;
   }
@@ -347,6 +347,7 @@ public final class RateController {
   public Booking book(int permits, int minPermits, long tokensEach, long horizonNanos) {
     long now = clock.getAsLong();
     advance(now);
+    windowBlocked = false; // until this booking finds the window full
     long horizon = Math.max(0, horizonNanos);
     long limit = now + horizon;
     // a slot missed by at most CATCH_UP (its caller came a little late) is still handed out, so
@@ -395,7 +396,6 @@ public final class RateController {
     }
     tat = first + k * interval;
     lastSlot = tat - interval;
-    windowBlocked = false;
     bookedInRound += k;
     bookedSinceDecrease += k;
     outstanding += k;
