@@ -13,6 +13,9 @@ import org.junit.jupiter.api.Test;
 
 /** Admission rates in simulated time, through {@link LocalPacer} with a simulated sleeper. */
 class RateControllerTest {
+  private static final Attempt OVERLOADED =
+      Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1);
+
   private final SimClock clock = new SimClock();
 
   /** Acquires greedily until {@code until}, reporting each attempt at once; returns start times. */
@@ -196,16 +199,12 @@ class RateControllerTest {
 
   @Test
   void anOverloadTeachesTheInFlightWindowWhichThenBoundsAdmission() {
-    RateController ctl = new RateController("m", 0, 0, PacingSettings.defaults(), clock);
-    ctl.allowWindow(true);
-    for (int i = 0; i < 50; i++) {
-      assertThat(ctl.book(1, 0, 10 * S).granted()).isTrue();
-    }
+    RateController ctl = adaptiveWithInFlight(50);
     assertThat(ctl.outstanding()).isEqualTo(50);
     assertThat(ctl.window()).isEqualTo(RateController.NO_WINDOW);
 
     // refused with 50 in flight (this one included): the server takes at most 49 at once
-    ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1), 0, 0);
+    ctl.onAttempt(OVERLOADED, 0, 0);
     assertThat(ctl.window()).isEqualTo(49);
     assertThat(ctl.outstanding()).isEqualTo(49);
     RateController.Booking full = ctl.book(1, 0, 10 * S);
@@ -223,16 +222,31 @@ class RateControllerTest {
     // flight, and the rate is left alone (the window, not the rate, was the limit)
     double rate = ctl.rate();
     clock.advance(10 * MS);
-    ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1), 0, 0);
+    ctl.onAttempt(OVERLOADED, 0, 0);
     assertThat(ctl.window()).isEqualTo(48);
     assertThat(ctl.rate()).isEqualTo(rate);
   }
 
+  /** An adaptive controller that may learn a window, with {@code n} slots booked (in flight). */
+  private RateController adaptiveWithInFlight(int n) {
+    RateController ctl = new RateController("m", 0, 0, PacingSettings.defaults(), clock);
+    ctl.allowWindow(true);
+    for (int i = 0; i < n; i++) {
+      assertThat(ctl.book(1, 0, 10 * S).granted()).isTrue();
+    }
+    return ctl;
+  }
+
+  /** Books until the window refuses. */
+  private static void fillWindow(RateController ctl) {
+    while (ctl.book(1, 0, 10 * S).granted()) {
+      // one more in flight
+    }
+  }
+
   /** One round trip: books until the window is full, then every request in flight is answered. */
   private void roundTrip(RateController ctl) {
-    while (ctl.book(1, 0, 10 * S).granted()) {
-      // fill the window
-    }
+    fillWindow(ctl);
     clock.advance(210 * MS);
     for (long n = ctl.outstanding(); n > 0; n--) {
       ctl.onAttempt(ok(10), 0, 0);
@@ -241,12 +255,8 @@ class RateControllerTest {
 
   @Test
   void aWindowLearnedFromACountProbesEveryRoundUntilTheServerRefusesItFull() {
-    RateController ctl = new RateController("m", 0, 0, PacingSettings.defaults(), clock);
-    ctl.allowWindow(true);
-    for (int i = 0; i < 50; i++) {
-      assertThat(ctl.book(1, 0, 10 * S).granted()).isTrue();
-    }
-    ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1), 0, 0);
+    RateController ctl = adaptiveWithInFlight(50);
+    ctl.onAttempt(OVERLOADED, 0, 0);
     // learned from a count (while the client warms up, counts can run low): not yet confirmed, so
     // it probes every round with doubling steps, not after the 8-round plateau
     List<Integer> windows = new ArrayList<>();
@@ -258,13 +268,11 @@ class RateControllerTest {
 
     // (a new round: one more probe, to 64) refused with the window full: confirmed one under the
     // count; then it holds for the plateau
-    while (ctl.book(1, 0, 10 * S).granted()) {
-      // fill the window
-    }
+    fillWindow(ctl);
     assertThat(ctl.outstanding()).isEqualTo(64);
     double rate = ctl.rate();
     clock.advance(10 * MS);
-    ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1), 0, 0);
+    ctl.onAttempt(OVERLOADED, 0, 0);
     assertThat(ctl.window()).isEqualTo(63);
     assertThat(ctl.rate()).isEqualTo(rate);
     for (int i = 0; i < 4; i++) {
@@ -272,14 +280,12 @@ class RateControllerTest {
     }
     assertThat(ctl.window()).isEqualTo(63);
     // a confirmed window loses one slot per refusal, however low the count at that moment
-    while (ctl.book(1, 0, 10 * S).granted()) {
-      // fill the window
-    }
+    fillWindow(ctl);
     for (int i = 0; i < 5; i++) {
       ctl.onAttempt(ok(10), 0, 0); // 58 of 63 still in flight: the window is 92 % full
     }
     clock.advance(10 * MS);
-    ctl.onAttempt(Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, -1, "overloaded", 1), 0, 0);
+    ctl.onAttempt(OVERLOADED, 0, 0);
     assertThat(ctl.window()).isEqualTo(62);
   }
 
