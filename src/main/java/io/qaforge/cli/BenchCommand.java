@@ -9,6 +9,7 @@ import io.qaforge.config.Settings;
 import io.qaforge.llm.Attempt;
 import io.qaforge.llm.LlmSettings;
 import io.qaforge.pacing.Coordinator;
+import io.qaforge.pacing.RateController;
 import io.qaforge.spark.Generation;
 import io.qaforge.spark.Lake;
 import io.qaforge.spark.LlmRun;
@@ -136,6 +137,7 @@ public final class BenchCommand implements Runnable {
       double steadyCpu;
       double warmCpu;
       double rateAfter10;
+      List<String> firstSeconds;
       try (LlmRun run = LlmRun.start(spark, llm)) {
         Timeline timeline = new Timeline(run.coordinator());
         long cpu0 = os.getProcessCpuTime();
@@ -159,6 +161,7 @@ public final class BenchCommand implements Runnable {
         steadyCpu = timeline.steadyCpuMsPerAnswer();
         warmCpu = timeline.warmCpuMsPerAnswer();
         rateAfter10 = timeline.rateAfter(10);
+        firstSeconds = timeline.firstSeconds(10);
       }
       double cachedSeconds = -1;
       long cachedCalls = -1;
@@ -205,6 +208,12 @@ public final class BenchCommand implements Runnable {
             "  after the first 10 s of answers: %.1f req/s%s%n",
             rateAfter10,
             ceiling > 0 ? String.format(Locale.ROOT, " = %.3f of the ceiling", ratioAfter10) : "");
+      }
+      if (!firstSeconds.isEmpty()) {
+        out.printf(
+            Locale.ROOT,
+            "  first seconds of answers (ok/s, paced req/s, in-flight window, in flight): %s%n",
+            String.join("; ", firstSeconds));
       }
       out.printf(
           Locale.ROOT,
@@ -352,7 +361,10 @@ public final class BenchCommand implements Runnable {
     return Settings.load(options.confFiles, sets);
   }
 
-  /** Samples the coordinator's counters every 100 ms: (t, answered attempts, 429s, ok). */
+  /**
+   * Samples the coordinator's counters every 100 ms: (t, answered attempts, 429s, ok, process CPU,
+   * paced rate in milli-requests/s, in-flight window, requests in flight).
+   */
   static final class Timeline {
     private static final com.sun.management.OperatingSystemMXBean OS =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -360,8 +372,21 @@ public final class BenchCommand implements Runnable {
     private final List<long[]> samples = java.util.Collections.synchronizedList(new ArrayList<>());
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
 
+    private final java.util.function.LongSupplier clock;
+    private final java.util.function.LongSupplier cpu;
+
     Timeline(Coordinator coordinator) {
+      this(coordinator, System::nanoTime, OS::getProcessCpuTime);
+    }
+
+    /** On given clocks (nanoseconds of wall time and of process CPU), for tests. */
+    Timeline(
+        Coordinator coordinator,
+        java.util.function.LongSupplier clock,
+        java.util.function.LongSupplier cpu) {
       this.coordinator = coordinator;
+      this.clock = clock;
+      this.cpu = cpu;
     }
 
     void start() {
@@ -373,20 +398,69 @@ public final class BenchCommand implements Runnable {
       sample();
     }
 
-    private void sample() {
+    void sample() {
       long finished = 0;
       long r429 = 0;
       long ok = 0;
+      double rate = 0;
+      long window = 0;
+      long inFlight = 0;
       for (Coordinator.AliasProgress a : coordinator.progress().aliases()) {
         finished += a.finished();
         r429 += a.rateLimited();
         ok += a.done().getOrDefault(Attempt.Kind.OK, 0L);
+        rate += a.rate();
+        window = a.window() == RateController.NO_WINDOW ? window : window + a.window();
+        inFlight += a.started() - a.finished();
       }
-      samples.add(new long[] {System.nanoTime(), finished, r429, ok, OS.getProcessCpuTime()});
+      samples.add(
+          new long[] {
+            clock.getAsLong(),
+            finished,
+            r429,
+            ok,
+            cpu.getAsLong(),
+            Math.round(rate * 1000),
+            window,
+            inFlight
+          });
     }
 
     long[] last() {
       return samples.get(samples.size() - 1);
+    }
+
+    /**
+     * For each of the first {@code seconds} seconds after the first OK answer: OK answers in that
+     * second, and at its end the paced rate, the in-flight window ("-" without one) and the
+     * requests in flight. Shows how a run started (a cold client, a window learned late).
+     */
+    List<String> firstSeconds(int seconds) {
+      long[] first = firstOk();
+      List<String> out = new ArrayList<>();
+      if (first == null) {
+        return out;
+      }
+      long[] prev = first;
+      int second = 1;
+      for (long[] s : new ArrayList<>(samples)) {
+        if (second > seconds) {
+          break;
+        }
+        if (s[0] - first[0] >= second * 1_000_000_000L) {
+          out.add(
+              String.format(
+                  Locale.ROOT,
+                  "%d %.0f %s %d",
+                  s[3] - prev[3],
+                  s[5] / 1000.0,
+                  s[6] == 0 ? "-" : Long.toString(s[6]),
+                  s[7]));
+          prev = s;
+          second++;
+        }
+      }
+      return out;
     }
 
     /** OK answers per second between the first and the last OK answer. */

@@ -37,7 +37,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
+import okhttp3.Interceptor;
+import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,6 +98,16 @@ import org.slf4j.LoggerFactory;
  * new thread each time; executors with few cores should set that flag (the first client of such a
  * JVM logs a warning saying so).
  *
+ * <p><b>Warm-up</b>: the SDK's first answer and first error of a JVM are slow: the request body and
+ * the error body go through jackson-module-kotlin, whose first use loads and reflects on many
+ * classes (measured: the first 429 took 500-800 ms to classify, later ones 5 ms; the first answer
+ * 580 ms at 300 ms server latency). While they wait, every other refusal of that moment waits too,
+ * so the pacer learns of an overload late and from a wrong in-flight count. Each new client
+ * therefore sends two warm-up calls on a daemon thread: a chat request with a JSON schema that an
+ * okhttp interceptor of this client answers in-process, once with an answer and once with a 429.
+ * They never reach the network, are never paced, counted or billed, and leave the SDK's and this
+ * class's paths loaded and compiled before the first real refusal ({@link #warmUp()}).
+ *
  * <p><b>Sharing</b>: {@link #shared} keeps one client per JVM per (base URL, SHA-256 of the key,
  * timeout); the key itself is never a map key, logged or printed. {@link #close} of a shared client
  * does nothing (other tasks use it); its threads are daemons.
@@ -113,6 +129,23 @@ public final class OpenAiHttpClient implements LlmClient {
       new ConcurrentHashMap<>();
   private static final ConcurrentHashMap<String, Object> SCHEMAS = new ConcurrentHashMap<>();
 
+  // the warm-up calls: marked by a header, answered by WarmUpAnswers, never sent
+  private static final String WARM_UP_HEADER = "x-qaforge-warm-up";
+  private static final long WARM_UP_MAX_SECONDS = 60;
+  private static final ModelSpec WARM_UP_SPEC =
+      new ModelSpec("warm-up", "openai", "warm-up", "chat", "", 0, 0, 0, "o200k_base", 0, 0, "");
+  private static final String WARM_UP_SCHEMA =
+      "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}},"
+          + "\"required\":[\"a\"],\"additionalProperties\":false}";
+  private static final String WARM_UP_ANSWER =
+      "{\"id\":\"warm-up\",\"object\":\"chat.completion\",\"created\":0,\"model\":\"warm-up\","
+          + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+          + "\"content\":\"{\\\"a\\\":\\\"b\\\"}\"},\"finish_reason\":\"stop\"}],"
+          + "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}";
+  private static final String WARM_UP_REFUSAL =
+      "{\"error\":{\"message\":\"warm-up\",\"type\":\"requests\","
+          + "\"param\":null,\"code\":\"rate_limit_exceeded\"}}";
+
   private final String baseUrl;
   private final Duration timeout;
   private final String apiKey; // only to redact it from error texts
@@ -121,6 +154,7 @@ public final class OpenAiHttpClient implements LlmClient {
   private final OkHttpClient http;
   private final OpenAIClientAsync client;
   private final Map<String, ModelSpec> specs = new ConcurrentHashMap<>();
+  private final CompletableFuture<List<Attempt>> warmUp = new CompletableFuture<>();
 
   /** A client of its own (closed by {@link #close}); specs can be added with {@link #register}. */
   public OpenAiHttpClient(String baseUrl, String apiKey, Duration timeout) {
@@ -188,6 +222,7 @@ public final class OpenAiHttpClient implements LlmClient {
             .writeTimeout(timeout)
             .callTimeout(timeout)
             .retryOnConnectionFailure(false)
+            .addInterceptor(new WarmUpAnswers())
             .build();
     this.client =
         OpenAIOkHttpClientAsync.builder()
@@ -198,6 +233,7 @@ public final class OpenAiHttpClient implements LlmClient {
             .okHttpClient(http)
             .build();
     register(models);
+    executor.execute(this::runWarmUp);
     if (ForkJoinPool.getCommonPoolParallelism() < 2 && WARNED.compareAndSet(false, true)) {
       LOG.warn(
           "This JVM's common ForkJoinPool has parallelism {}, so the openai-java async client"
@@ -205,6 +241,83 @@ public final class OpenAiHttpClient implements LlmClient {
               + " -Djava.util.concurrent.ForkJoinPool.common.parallelism=4 to the JVM options"
               + " to save about 0.1 ms of CPU per request.",
           ForkJoinPool.getCommonPoolParallelism());
+    }
+  }
+
+  /**
+   * The two warm-up calls this client sent when it was built (an answer, then a 429), answered
+   * in-process by an interceptor; completes when both have been classified. Nobody needs to wait
+   * for it: real calls that start earlier are only as slow as without a warm-up.
+   */
+  CompletableFuture<List<Attempt>> warmUp() {
+    return warmUp;
+  }
+
+  private void runWarmUp() {
+    try {
+      ChatRequest r =
+          new ChatRequest(
+              "warm-up",
+              WARM_UP_SPEC.alias(),
+              List.of(new Message("system", "warm-up"), new Message("user", "warm-up")),
+              0.5,
+              1.0,
+              16,
+              1L,
+              List.of("\n\n"),
+              WARM_UP_SCHEMA,
+              false,
+              0);
+      List<Attempt> out = new java.util.ArrayList<>();
+      for (int status : new int[] {200, 429}) {
+        com.openai.models.chat.completions.ChatCompletionCreateParams params =
+            RequestBodies.chatParams(r, WARM_UP_SPEC, maxCompletionTokens).toBuilder()
+                .putAdditionalHeader(WARM_UP_HEADER, Integer.toString(status))
+                .build();
+        long start = System.nanoTime();
+        out.add(
+            client
+                .chat()
+                .completions()
+                .withRawResponse()
+                .create(params)
+                .handle((response, error) -> outcome(response, error, start))
+                .get(WARM_UP_MAX_SECONDS, TimeUnit.SECONDS));
+      }
+      warmUp.complete(List.copyOf(out));
+    } catch (Exception e) { // only slower first calls: the real ones do not depend on it
+      LOG.debug("the client's warm-up did not finish: {}", clean(String.valueOf(e)));
+      warmUp.completeExceptionally(e);
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Answers this client's own warm-up calls (marked by {@link #WARM_UP_HEADER}) without the
+   * network; every other call proceeds unchanged.
+   */
+  private static final class WarmUpAnswers implements Interceptor {
+    @Override
+    public Response intercept(Chain chain) throws IOException {
+      Request request = chain.request();
+      String status = request.header(WARM_UP_HEADER);
+      if (status == null) {
+        return chain.proceed(request);
+      }
+      boolean ok = "200".equals(status);
+      return new Response.Builder()
+          .request(request)
+          .protocol(Protocol.HTTP_1_1)
+          .code(ok ? 200 : 429)
+          .message(ok ? "OK" : "Too Many Requests")
+          .header("retry-after-ms", "1")
+          .header("x-ratelimit-limit-requests", "1000")
+          .body(
+              ResponseBody.create(
+                  ok ? WARM_UP_ANSWER : WARM_UP_REFUSAL, MediaType.get("application/json")))
+          .build();
     }
   }
 

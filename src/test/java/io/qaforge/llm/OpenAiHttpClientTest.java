@@ -199,6 +199,30 @@ class OpenAiHttpClientTest {
   }
 
   @Test
+  void aNewClientWarmsItsAnswerAndRefusalPathsInProcessWithoutCallingTheServer() throws Exception {
+    OpenAiStub quiet = new OpenAiStub().start();
+    try (OpenAiHttpClient c =
+        new OpenAiHttpClient(quiet.baseUrl(), KEY, Duration.ofSeconds(10), List.of(CHAT))) {
+      List<Attempt> warm = c.warmUp().get(60, TimeUnit.SECONDS);
+      // the same classification as real calls: an answer with its content, then a 429
+      assertThat(warm)
+          .extracting(Attempt::kind)
+          .containsExactly(Attempt.Kind.OK, Attempt.Kind.RATE_LIMITED);
+      assertThat(warm.get(0).content()).isEqualTo("{\"a\":\"b\"}");
+      assertThat(warm.get(1).httpStatus()).isEqualTo(429);
+      assertThat(warm.get(1).retryAfterMs()).isEqualTo(1);
+      assertThat(quiet.statusCounts()).isEmpty(); // never on the network
+      // every other call goes to the server unchanged
+      Attempt real = send(c, request("chat-alias", "after the warm-up"));
+      assertThat(real.kind()).isEqualTo(Attempt.Kind.OK);
+      assertThat(real.content()).isEqualTo("echo: after the warm-up");
+      assertThat(quiet.statusCounts()).containsExactly(Map.entry(200, 1L));
+    } finally {
+      quiet.close();
+    }
+  }
+
+  @Test
   void rateLimitedAttemptsCarryRetryAfterAndEachSendIsOneCall() throws Exception {
     ChatRequest r = request("chat-alias", "limited [[fault:429x2]]");
     Attempt first = send(client, r);

@@ -1,0 +1,80 @@
+package io.qaforge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.qaforge.llm.Attempt;
+import io.qaforge.pacing.Coordinator;
+import io.qaforge.pacing.PacingSettings;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The numbers `bench generation` reports, from the coordinator's counters on a simulated clock. */
+class BenchTimelineTest {
+  private static final long SECOND = 1_000_000_000L;
+
+  private final AtomicLong now = new AtomicLong();
+  private final AtomicLong cpu = new AtomicLong();
+  private final Coordinator coordinator =
+      new Coordinator(Map.of(), PacingSettings.defaults(), now::get);
+  private final BenchCommand.Timeline timeline =
+      new BenchCommand.Timeline(coordinator, now::get, cpu::get);
+
+  /** {@code n} requests started and answered ({@code refused} of them with 429). */
+  private void answer(int n, int refused) {
+    coordinator.started("m", n);
+    for (int i = 0; i < n; i++) {
+      coordinator.report(
+          "m",
+          i < refused
+              ? Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, 100, "busy", 5)
+              : Attempt.ok("hi", "stop", 1, 1, "m", 200),
+          2,
+          0,
+          0,
+          0);
+    }
+  }
+
+  /** Moves both clocks on and takes a sample, as the bench's ticker does every 100 ms. */
+  private void tick(long nanos, long cpuNanos) {
+    now.addAndGet(nanos);
+    cpu.addAndGet(cpuNanos);
+    timeline.sample();
+  }
+
+  @Test
+  void ratesCountFromTheFirstAnswerAndTheFirstSecondsShowTheRamp() {
+    tick(SECOND, SECOND); // Spark starting: no answer yet, not part of the steady rate
+    answer(50, 0);
+    tick(SECOND, 0); // 1 s after the first sample with answers
+    answer(150, 10);
+    tick(SECOND, 0);
+    for (int s = 0; s < 10; s++) {
+      answer(300, 1);
+      tick(SECOND, 30_000_000L); // 0.1 ms CPU per answer
+    }
+    // from the first sample with an OK answer (50 ok) to the last: 140 + 10 x 299 ok in 11 s
+    assertThat(timeline.steadyRate()).isCloseTo((140 + 2990) / 11.0, within(1e-9));
+    // after the first 10 s of answers: the last 1 s (299 ok)
+    assertThat(timeline.rateAfter(10)).isCloseTo(299, within(1e-9));
+    assertThat(timeline.share429After(10)).isCloseTo(1 / 300.0, within(1e-9));
+    assertThat(timeline.steadyCpuMsPerAnswer()).isCloseTo(300.0 / 3130, within(1e-9));
+    assertThat(timeline.firstSeconds(3))
+        .hasSize(3)
+        .allSatisfy(s -> assertThat(s.split(" ")).hasSize(4))
+        .extracting(s -> s.split(" ")[0])
+        .containsExactly("140", "299", "299");
+    assertThat(timeline.firstSeconds(3).get(0).split(" ")[2]).isEqualTo("-"); // no window learned
+    assertThat(timeline.firstSeconds(3).get(0).split(" ")[3]).isEqualTo("0"); // none in flight
+  }
+
+  @Test
+  void noAnswerGivesNoRatesInsteadOfAnError() {
+    tick(SECOND, SECOND);
+    assertThat(timeline.steadyRate()).isZero();
+    assertThat(timeline.rateAfter(10)).isZero();
+    assertThat(timeline.firstSeconds(10)).isEmpty();
+  }
+}
