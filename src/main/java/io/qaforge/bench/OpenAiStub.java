@@ -75,12 +75,18 @@ import picocli.CommandLine;
  * bodies. In-flight and peak count only the two completion endpoints.
  *
  * <p>Sets {@code sun.net.httpserver.nodelay=true} (unless set) so small answers are not held back
- * by Nagle's algorithm.
+ * by Nagle's algorithm, and {@code sun.net.httpserver.maxIdleConnections=4096} (unless set): the
+ * JDK's default of 200 closes the idle keep-alive connections beyond it, and a client with more in
+ * flight then reuses closed ones (measured: 2.5 % of the attempts of 100,000 requests at 0 ms
+ * latency failed with an IO error, a fault of the stub, not of the client).
  */
 public final class OpenAiStub implements AutoCloseable {
   static {
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
       System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+    if (System.getProperty("sun.net.httpserver.maxIdleConnections") == null) {
+      System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
     }
   }
 

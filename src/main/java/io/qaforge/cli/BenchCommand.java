@@ -138,6 +138,7 @@ public final class BenchCommand implements Runnable {
       double warmCpu;
       double rateAfter10;
       List<String> firstSeconds;
+      Map<Attempt.Kind, Long> attempts = new java.util.EnumMap<>(Attempt.Kind.class);
       try (LlmRun run = LlmRun.start(spark, llm)) {
         Timeline timeline = new Timeline(run.coordinator());
         long cpu0 = os.getProcessCpuTime();
@@ -162,6 +163,9 @@ public final class BenchCommand implements Runnable {
         warmCpu = timeline.warmCpuMsPerAnswer();
         rateAfter10 = timeline.rateAfter(10);
         firstSeconds = timeline.firstSeconds(10);
+        for (Coordinator.AliasProgress p : run.coordinator().progress().aliases()) {
+          p.done().forEach((k, n) -> attempts.merge(k, n, Long::sum));
+        }
       }
       double cachedSeconds = -1;
       long cachedCalls = -1;
@@ -192,7 +196,7 @@ public final class BenchCommand implements Runnable {
           llm.baseUrl().isEmpty() ? "dry-run" : llm.baseUrl(),
           backend,
           a);
-      out.printf(Locale.ROOT, "  statuses: %s%n", byStatus);
+      out.printf(Locale.ROOT, "  statuses: %s; attempts: %s%n", byStatus, attempts);
       out.printf(
           Locale.ROOT,
           "  wall %.1f s end to end: %.1f ok/s; steady %.1f req/s (first to last answer)%s%n",
@@ -393,8 +397,17 @@ public final class BenchCommand implements Runnable {
       ticker.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
     }
 
+    /** Stops the ticker, waits for a sample in progress (the lists are read next), samples once. */
     void stop() {
       ticker.shutdownNow();
+      try {
+        if (!ticker.awaitTermination(10, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("the bench's sampler did not stop within 10 s");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while stopping the bench's sampler", e);
+      }
       sample();
     }
 

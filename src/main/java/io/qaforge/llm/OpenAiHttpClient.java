@@ -71,7 +71,10 @@ import org.slf4j.LoggerFactory;
  * okhttp types are the SDK's own.
  *
  * <p><b>Timeout</b>: the configured request timeout is okhttp's call timeout (connect + send + wait
- * for the whole answer) and also its read/write timeout; connect alone is capped at 10 s.
+ * for the whole answer); connect alone is capped at 10 s. There is no separate read or write
+ * timeout: the call timeout already bounds both, and a timeout per read or write makes okio
+ * schedule its watchdog on every socket read and write (measured at 400 req/s and 200 ms latency:
+ * 0.72-0.77 ms CPU per request without them, 0.81-0.83 with them).
  *
  * <p><b>Requests</b>: the alias of the {@link ChatRequest} selects a registered {@link ModelSpec}
  * (model name, style). Style {@code chat}: {@code POST /chat/completions} with the messages (roles
@@ -218,8 +221,10 @@ public final class OpenAiHttpClient implements LlmClient {
             .dispatcher(dispatcher)
             .connectionPool(new ConnectionPool(maxInFlight, 5, TimeUnit.MINUTES))
             .connectTimeout(connect)
-            .readTimeout(timeout)
-            .writeTimeout(timeout)
+            // no read or write timeout: the call timeout bounds the whole call, and each read or
+            // write with a timeout of its own schedules okio's watchdog (CPU per request)
+            .readTimeout(Duration.ZERO)
+            .writeTimeout(Duration.ZERO)
             .callTimeout(timeout)
             .retryOnConnectionFailure(false)
             .addInterceptor(new WarmUpAnswers())
