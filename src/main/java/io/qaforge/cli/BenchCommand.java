@@ -20,6 +20,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,6 +30,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -138,7 +140,7 @@ public final class BenchCommand implements Runnable {
       double warmCpu;
       double rateAfter10;
       List<String> firstSeconds;
-      Map<Attempt.Kind, Long> attempts = new java.util.EnumMap<>(Attempt.Kind.class);
+      Map<Attempt.Kind, Long> attempts = new EnumMap<>(Attempt.Kind.class);
       try (LlmRun run = LlmRun.start(spark, llm)) {
         Timeline timeline = new Timeline(run.coordinator());
         long cpu0 = os.getProcessCpuTime();
@@ -376,18 +378,15 @@ public final class BenchCommand implements Runnable {
     private final List<long[]> samples = java.util.Collections.synchronizedList(new ArrayList<>());
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
 
-    private final java.util.function.LongSupplier clock;
-    private final java.util.function.LongSupplier cpu;
+    private final LongSupplier clock;
+    private final LongSupplier cpu;
 
     Timeline(Coordinator coordinator) {
       this(coordinator, System::nanoTime, OS::getProcessCpuTime);
     }
 
     /** On given clocks (nanoseconds of wall time and of process CPU), for tests. */
-    Timeline(
-        Coordinator coordinator,
-        java.util.function.LongSupplier clock,
-        java.util.function.LongSupplier cpu) {
+    Timeline(Coordinator coordinator, LongSupplier clock, LongSupplier cpu) {
       this.coordinator = coordinator;
       this.clock = clock;
       this.cpu = cpu;

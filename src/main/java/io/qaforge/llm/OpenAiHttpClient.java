@@ -14,6 +14,7 @@ import com.openai.core.http.HttpResponse;
 import com.openai.errors.OpenAIInvalidDataException;
 import com.openai.errors.OpenAIIoException;
 import com.openai.errors.OpenAIServiceException;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.qaforge.Hashing;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +22,7 @@ import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -273,9 +275,9 @@ public final class OpenAiHttpClient implements LlmClient {
               WARM_UP_SCHEMA,
               false,
               0);
-      List<Attempt> out = new java.util.ArrayList<>();
+      List<Attempt> out = new ArrayList<>();
       for (int status : new int[] {200, 429}) {
-        com.openai.models.chat.completions.ChatCompletionCreateParams params =
+        ChatCompletionCreateParams params =
             RequestBodies.chatParams(r, WARM_UP_SPEC, maxCompletionTokens).toBuilder()
                 .putAdditionalHeader(WARM_UP_HEADER, Integer.toString(status))
                 .build();
