@@ -455,7 +455,7 @@ public final class BenchCommand implements Runnable {
       }
       long[] prev = first;
       int second = 1;
-      for (long[] s : new ArrayList<>(samples)) {
+      for (long[] s : samples) {
         if (second > seconds) {
           break;
         }

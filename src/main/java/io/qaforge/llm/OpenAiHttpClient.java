@@ -281,15 +281,7 @@ public final class OpenAiHttpClient implements LlmClient {
             RequestBodies.chatParams(r, WARM_UP_SPEC, maxCompletionTokens).toBuilder()
                 .putAdditionalHeader(WARM_UP_HEADER, Integer.toString(status))
                 .build();
-        long start = System.nanoTime();
-        out.add(
-            client
-                .chat()
-                .completions()
-                .withRawResponse()
-                .create(params)
-                .handle((response, error) -> outcome(response, error, start))
-                .get(WARM_UP_MAX_SECONDS, TimeUnit.SECONDS));
+        out.add(sendChat(params, System.nanoTime()).get(WARM_UP_MAX_SECONDS, TimeUnit.SECONDS));
       }
       warmUp.complete(List.copyOf(out));
     } catch (Exception e) { // only slower first calls: the real ones do not depend on it
@@ -405,15 +397,20 @@ public final class OpenAiHttpClient implements LlmClient {
             .create(RequestBodies.completionParams(request, spec))
             .handle((response, error) -> outcome(response, error, start));
       }
-      return client
-          .chat()
-          .completions()
-          .withRawResponse()
-          .create(RequestBodies.chatParams(request, spec, maxCompletionTokens))
-          .handle((response, error) -> outcome(response, error, start));
+      return sendChat(RequestBodies.chatParams(request, spec, maxCompletionTokens), start);
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(failure(e, start));
     }
+  }
+
+  /** One chat completion call, as real requests and the warm-up send it. */
+  private CompletableFuture<Attempt> sendChat(ChatCompletionCreateParams params, long start) {
+    return client
+        .chat()
+        .completions()
+        .withRawResponse()
+        .create(params)
+        .handle((response, error) -> outcome(response, error, start));
   }
 
   @Override
