@@ -16,6 +16,7 @@ import io.qaforge.spark.LlmRun;
 import io.qaforge.spark.Sessions;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,8 +72,9 @@ public final class BenchCommand implements Runnable {
             + " failed, seconds, requests_per_s, steady_requests_per_s, ceiling, ratio, share_429,"
             + " share_429_after_10s, steady_after_10s_requests_per_s, ratio_after_10s,"
             + " cpu_ms_per_request, steady_cpu_ms_per_request, warm_cpu_ms_per_request,"
-            + " cached_rerun_seconds, cached_rerun_calls. warm = the second half of the answers"
-            + " (after JIT warm-up).",
+            + " warm_jit_ms_per_request, cached_rerun_seconds, cached_rerun_calls. warm = the"
+            + " second half of the answers (after JIT warm-up); warm_jit = the JIT compilation"
+            + " time within it.",
         "Tables go to a fresh temporary output root, so your cache is neither used nor changed."
       })
   public static final class GenerationBench implements Callable<Integer> {
@@ -138,6 +140,7 @@ public final class BenchCommand implements Runnable {
       long answers;
       double steadyCpu;
       double warmCpu;
+      double warmJit;
       double rateAfter10;
       List<String> firstSeconds;
       Map<Attempt.Kind, Long> attempts = new EnumMap<>(Attempt.Kind.class);
@@ -163,6 +166,7 @@ public final class BenchCommand implements Runnable {
         share429After10 = timeline.share429After(10);
         steadyCpu = timeline.steadyCpuMsPerAnswer();
         warmCpu = timeline.warmCpuMsPerAnswer();
+        warmJit = timeline.warmJitMsPerAnswer();
         rateAfter10 = timeline.rateAfter(10);
         firstSeconds = timeline.firstSeconds(10);
         for (Coordinator.AliasProgress p : run.coordinator().progress().aliases()) {
@@ -232,10 +236,11 @@ public final class BenchCommand implements Runnable {
           Locale.ROOT,
           "  process CPU: %.3f ms per request overall (Spark start-up and Delta commits included),"
               + " %.3f ms per answer in steady state, %.3f ms in the second half of the answers"
-              + " (after JIT warm-up)%n",
+              + " (after JIT warm-up), of which the JIT still compiling %.3f ms%n",
           cpuMs / requests,
           steadyCpu,
-          warmCpu);
+          warmCpu,
+          warmJit);
       if (!noRerun) {
         out.printf(Locale.ROOT, "  cached rerun: %.1f s, %d calls%n", cachedSeconds, cachedCalls);
       }
@@ -244,7 +249,7 @@ public final class BenchCommand implements Runnable {
           "{\"requests\":%d,\"ok\":%d,\"failed\":%d,\"seconds\":%.3f,\"requests_per_s\":%.2f,\"steady_requests_per_s\":%.2f,"
               + "\"ceiling\":%.2f,\"ratio\":%s,\"share_429\":%.5f,\"share_429_after_10s\":%.5f,"
               + "\"steady_after_10s_requests_per_s\":%.2f,\"ratio_after_10s\":%s,\"cpu_ms_per_request\":%.4f,"
-              + "\"steady_cpu_ms_per_request\":%.4f,\"warm_cpu_ms_per_request\":%.4f,"
+              + "\"steady_cpu_ms_per_request\":%.4f,\"warm_cpu_ms_per_request\":%.4f,\"warm_jit_ms_per_request\":%s,"
               + "\"cached_rerun_seconds\":%.3f,\"cached_rerun_calls\":%d}%n",
           requests,
           ok,
@@ -261,6 +266,7 @@ public final class BenchCommand implements Runnable {
           cpuMs / requests,
           steadyCpu,
           warmCpu,
+          Double.isNaN(warmJit) ? "null" : String.format(Locale.ROOT, "%.4f", warmJit),
           cachedSeconds,
           cachedCalls);
       out.flush();
@@ -369,7 +375,7 @@ public final class BenchCommand implements Runnable {
 
   /**
    * Samples the coordinator's counters every 100 ms: (t, answered attempts, 429s, ok, process CPU,
-   * paced rate in milli-requests/s, in-flight window, requests in flight).
+   * paced rate in milli-requests/s, in-flight window, requests in flight, JIT compilation time).
    */
   static final class Timeline {
     private static final com.sun.management.OperatingSystemMXBean OS =
@@ -380,16 +386,33 @@ public final class BenchCommand implements Runnable {
 
     private final LongSupplier clock;
     private final LongSupplier cpu;
+    private final LongSupplier jit;
 
     Timeline(Coordinator coordinator) {
-      this(coordinator, System::nanoTime, OS::getProcessCpuTime);
+      this(coordinator, System::nanoTime, OS::getProcessCpuTime, jitClock());
     }
 
-    /** On given clocks (nanoseconds of wall time and of process CPU), for tests. */
-    Timeline(Coordinator coordinator, LongSupplier clock, LongSupplier cpu) {
+    /**
+     * On given clocks (nanoseconds of wall time, of process CPU and of JIT compilation; a JIT clock
+     * below 0 means the JVM does not measure it), for tests.
+     */
+    Timeline(Coordinator coordinator, LongSupplier clock, LongSupplier cpu, LongSupplier jit) {
       this.coordinator = coordinator;
       this.clock = clock;
       this.cpu = cpu;
+      this.jit = jit;
+    }
+
+    /**
+     * The JVM's accumulated JIT compilation time in ns ({@link CompilationMXBean}: the time its
+     * compiler threads spent compiling, which is CPU they take from the run), or -1 when unknown.
+     */
+    private static LongSupplier jitClock() {
+      CompilationMXBean c = ManagementFactory.getCompilationMXBean();
+      if (c == null || !c.isCompilationTimeMonitoringSupported()) {
+        return () -> -1;
+      }
+      return () -> c.getTotalCompilationTime() * 1_000_000L;
     }
 
     void start() {
@@ -434,7 +457,8 @@ public final class BenchCommand implements Runnable {
             cpu.getAsLong(),
             Math.round(rate * 1000),
             window,
-            inFlight
+            inFlight,
+            jit.getAsLong()
           });
     }
 
@@ -495,7 +519,7 @@ public final class BenchCommand implements Runnable {
 
     /** Process CPU ms per OK answer between the first and the last OK answer (steady state). */
     double steadyCpuMsPerAnswer() {
-      return cpuMsPerAnswer(firstOk(), lastOk());
+      return cpuMsPerAnswer(firstOk(), lastOk(), 4);
     }
 
     /**
@@ -503,15 +527,28 @@ public final class BenchCommand implements Runnable {
      * once the JIT has compiled the hot paths.
      */
     double warmCpuMsPerAnswer() {
+      return cpuMsPerAnswer(secondHalf(), lastOk(), 4);
+    }
+
+    /**
+     * JIT compilation ms per OK answer over the second half of the OK answers: the part of {@link
+     * #warmCpuMsPerAnswer} that is the JVM still compiling (Spark's driver code of each new chunk
+     * job and commit, and deoptimised methods). NaN when the JVM does not measure it.
+     */
+    double warmJitMsPerAnswer() {
+      long[] from = secondHalf();
+      return from == null || from[8] < 0 ? Double.NaN : cpuMsPerAnswer(from, lastOk(), 8);
+    }
+
+    /** The first sample with at least half of the final OK answers, or null. */
+    private long[] secondHalf() {
       long[] end = lastOk();
-      long[] mid = null;
       for (long[] s : samples) {
         if (end != null && s[3] * 2 >= end[3]) {
-          mid = s;
-          break;
+          return s;
         }
       }
-      return cpuMsPerAnswer(mid, end);
+      return null;
     }
 
     /** The first sample with an OK answer, or null. */
@@ -543,12 +580,15 @@ public final class BenchCommand implements Runnable {
       return (to[3] - from[3]) / ((to[0] - from[0]) / 1e9);
     }
 
-    /** Process CPU ms per OK answer between two samples (NaN when no answer came between). */
-    private static double cpuMsPerAnswer(long[] from, long[] to) {
+    /**
+     * Ms of the nanosecond clock in sample field {@code field} per OK answer between two samples
+     * (NaN when no answer came between).
+     */
+    private static double cpuMsPerAnswer(long[] from, long[] to, int field) {
       if (from == null || to == null || to[3] <= from[3]) {
         return Double.NaN;
       }
-      return (to[4] - from[4]) / 1e6 / (to[3] - from[3]);
+      return (to[field] - from[field]) / 1e6 / (to[3] - from[3]);
     }
 
     /** Share of answers that were 429 after the first {@code seconds} of answers. */

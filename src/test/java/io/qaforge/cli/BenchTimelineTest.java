@@ -16,10 +16,11 @@ class BenchTimelineTest {
 
   private final AtomicLong now = new AtomicLong();
   private final AtomicLong cpu = new AtomicLong();
+  private final AtomicLong jit = new AtomicLong();
   private final Coordinator coordinator =
       new Coordinator(Map.of(), PacingSettings.defaults(), now::get);
   private final BenchCommand.Timeline timeline =
-      new BenchCommand.Timeline(coordinator, now::get, cpu::get);
+      new BenchCommand.Timeline(coordinator, now::get, cpu::get, jit::get);
 
   /** {@code n} requests started and answered ({@code refused} of them with 429). */
   private void answer(int n, int refused) {
@@ -39,8 +40,14 @@ class BenchTimelineTest {
 
   /** Moves both clocks on and takes a sample, as the bench's ticker does every 100 ms. */
   private void tick(long nanos, long cpuNanos) {
+    tick(nanos, cpuNanos, 0);
+  }
+
+  /** As {@link #tick(long, long)}, with {@code jitNanos} of that CPU spent compiling. */
+  private void tick(long nanos, long cpuNanos, long jitNanos) {
     now.addAndGet(nanos);
     cpu.addAndGet(cpuNanos);
+    jit.addAndGet(jitNanos);
     timeline.sample();
   }
 
@@ -68,6 +75,34 @@ class BenchTimelineTest {
         .containsExactly("140", "299", "299");
     assertThat(timeline.firstSeconds(3).get(0).split(" ")[2]).isEqualTo("-"); // no window learned
     assertThat(timeline.firstSeconds(3).get(0).split(" ")[3]).isEqualTo("0"); // none in flight
+  }
+
+  @Test
+  void theSecondHalfReportsItsCpuAndTheJitShareOfItPerAnswer() {
+    answer(100, 0);
+    tick(SECOND, 500_000_000L, 400_000_000L); // first half: 100 answers, JIT busy
+    answer(100, 0);
+    tick(SECOND, 60_000_000L, 20_000_000L); // reaches half of the final 300 (150)
+    answer(100, 0);
+    tick(SECOND, 40_000_000L, 10_000_000L);
+    // from the sample with 200 ok (>= half of 300) to the last: 100 answers, 40 ms CPU, 10 of JIT
+    assertThat(timeline.warmCpuMsPerAnswer()).isCloseTo(0.4, within(1e-9));
+    assertThat(timeline.warmJitMsPerAnswer()).isCloseTo(0.1, within(1e-9));
+  }
+
+  @Test
+  void aJvmWithoutCompilationTimeGivesNoJitShare() {
+    BenchCommand.Timeline unmeasured =
+        new BenchCommand.Timeline(coordinator, now::get, cpu::get, () -> -1);
+    answer(10, 0);
+    now.addAndGet(SECOND);
+    unmeasured.sample();
+    answer(10, 0);
+    now.addAndGet(SECOND);
+    cpu.addAndGet(SECOND);
+    unmeasured.sample();
+    assertThat(unmeasured.warmCpuMsPerAnswer()).isCloseTo(100, within(1e-9));
+    assertThat(unmeasured.warmJitMsPerAnswer()).isNaN();
   }
 
   @Test
