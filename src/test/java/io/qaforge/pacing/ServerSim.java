@@ -52,6 +52,13 @@ final class ServerSim {
   long coldDelay = 0;
 
   /**
+   * With a cold client, whether the answers' latency stays the server's (the client times each call
+   * correctly but counts its answers late: its consuming thread is busy) instead of including the
+   * delay.
+   */
+  boolean coldLatencyHonest;
+
+  /**
    * The most a request takes on its way to the server, and an answer back to the client (uniformly,
    * each way): the client counts such requests in flight, the server does not.
    */
@@ -204,7 +211,7 @@ final class ServerSim {
               a.limitTokensPerMinute(),
               a.refusal(),
               a.error(),
-              a.latencyMs() + late / MS);
+              a.latencyMs() + (coldLatencyHonest ? 0 : late / MS));
       at(now + late, () -> seen(seen, now));
       return;
     }
