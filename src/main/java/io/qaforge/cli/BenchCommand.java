@@ -519,7 +519,7 @@ public final class BenchCommand implements Runnable {
 
     /** Process CPU ms per OK answer between the first and the last OK answer (steady state). */
     double steadyCpuMsPerAnswer() {
-      return cpuMsPerAnswer(firstOk(), lastOk(), 4);
+      return msPerAnswer(firstOk(), lastOk(), 4);
     }
 
     /**
@@ -527,7 +527,7 @@ public final class BenchCommand implements Runnable {
      * once the JIT has compiled the hot paths.
      */
     double warmCpuMsPerAnswer() {
-      return cpuMsPerAnswer(secondHalf(), lastOk(), 4);
+      return msPerAnswer(secondHalf(), lastOk(), 4);
     }
 
     /**
@@ -537,7 +537,7 @@ public final class BenchCommand implements Runnable {
      */
     double warmJitMsPerAnswer() {
       long[] from = secondHalf();
-      return from == null || from[8] < 0 ? Double.NaN : cpuMsPerAnswer(from, lastOk(), 8);
+      return from == null || from[8] < 0 ? Double.NaN : msPerAnswer(from, lastOk(), 8);
     }
 
     /** The first sample with at least half of the final OK answers, or null. */
@@ -584,7 +584,7 @@ public final class BenchCommand implements Runnable {
      * Ms of the nanosecond clock in sample field {@code field} per OK answer between two samples
      * (NaN when no answer came between).
      */
-    private static double cpuMsPerAnswer(long[] from, long[] to, int field) {
+    private static double msPerAnswer(long[] from, long[] to, int field) {
       if (from == null || to == null || to[3] <= from[3]) {
         return Double.NaN;
       }
