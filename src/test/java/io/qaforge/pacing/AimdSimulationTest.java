@@ -56,19 +56,35 @@ class AimdSimulationTest {
     assertThat(r.ratio).isGreaterThanOrEqualTo(0.95).isLessThan(o.ratio);
   }
 
+  /**
+   * 32 s against a server holding 64 requests (200 ms ± 2 %), with a client that sees its answers
+   * up to {@code delayMs} late during its first {@code coldSeconds} ({@code honestLatency}: it
+   * still times each call right).
+   */
+  private static ServerSim coldRun(double coldSeconds, long delayMs, boolean honestLatency) {
+    ServerSim sim = new ServerSim(PacingSettings.defaults());
+    sim.capacity = 64;
+    sim.jitter = 0.02;
+    sim.coldSeconds = coldSeconds;
+    sim.coldDelay = delayMs * ServerSim.MS;
+    sim.coldLatencyHonest = honestLatency;
+    sim.horizon = PacingSettings.defaults().localHorizon().toNanos();
+    sim.run(32);
+    return sim;
+  }
+
+  /** Throughput over 0-31 s as a share of the capacity, as `bench generation` measures a run. */
+  private static double wholeRunRatio(ServerSim sim) {
+    return sim.ok(0, 31) / 31.0 / (64 / 0.2);
+  }
+
   @Test
   void fillsTheCapacityFromTheFirstSecondsOfAColdClient() {
     // the first 5 s, answers reach the client up to 400 ms late (a JVM still compiling): its
     // in-flight count runs high, then low. Over the whole run, as `bench generation` measures it
     // (10,000 requests at 320/s take about 31 s), the client still fills the server
-    ServerSim sim = new ServerSim(PacingSettings.defaults());
-    sim.capacity = 64;
-    sim.jitter = 0.02;
-    sim.coldSeconds = 5;
-    sim.coldDelay = 400 * ServerSim.MS;
-    sim.horizon = PacingSettings.defaults().localHorizon().toNanos();
-    sim.run(32);
-    double ratio = sim.ok(0, 31) / 31.0 / (64 / 0.2);
+    ServerSim sim = coldRun(5, 400, false);
+    double ratio = wholeRunRatio(sim);
     System.out.printf(
         "concurrency 64, cold client: throughput %.3f of capacity over 0-31 s, window %d%n",
         ratio, sim.coordinator.controller(ServerSim.ALIAS).window());
@@ -85,15 +101,8 @@ class AimdSimulationTest {
     // at the rate of the cut (measured: bench runs held 127 requests/s for 5 s against a server
     // that takes 320; here 0.94 and 0.90 of capacity over the run without the rule)
     for (long delay : new long[] {400, 1200}) {
-      ServerSim sim = new ServerSim(PacingSettings.defaults());
-      sim.capacity = 64;
-      sim.jitter = 0.02;
-      sim.coldSeconds = 1;
-      sim.coldDelay = delay * ServerSim.MS;
-      sim.coldLatencyHonest = true;
-      sim.horizon = PacingSettings.defaults().localHorizon().toNanos();
-      sim.run(32);
-      double ratio = sim.ok(0, 31) / 31.0 / (64 / 0.2);
+      ServerSim sim = coldRun(1, delay, true);
+      double ratio = wholeRunRatio(sim);
       System.out.printf(
           "concurrency 64, answers counted up to %d ms late: throughput %.3f over 0-31 s%n",
           delay, ratio);
