@@ -5,16 +5,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.openai.client.OpenAIClientAsync;
-import com.openai.client.okhttp.OpenAIOkHttpClientAsync;
-import com.openai.core.JsonValue;
-import com.openai.core.http.Headers;
-import com.openai.core.http.HttpResponse;
-import com.openai.errors.OpenAIInvalidDataException;
-import com.openai.errors.OpenAIIoException;
-import com.openai.errors.OpenAIServiceException;
-import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.qaforge.Hashing;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,20 +22,23 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
+import okhttp3.Call;
+import okhttp3.Callback;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
+import okhttp3.Headers;
+import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
 import okhttp3.Request;
+import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
 import org.slf4j.Logger;
@@ -51,26 +46,34 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link LlmClient} for any OpenAI-compatible HTTP server (OpenAI, vLLM, llama.cpp server, Ollama,
- * ...) on the official openai-java SDK's async client.
+ * ...): request bodies from the official openai-java SDK's parameter builders and JSON mapper, sent
+ * on okhttp (the SDK's own HTTP library, relocated with it in the fat jar).
  *
- * <p><b>One HTTP call per {@link #send}</b>: the SDK runs with {@code maxRetries(0)}; retries,
- * backoff and pacing belong to the caller. The future never completes exceptionally: every outcome
- * is an {@link Attempt} (OK, RATE_LIMITED for 429, SERVER_ERROR for 5xx/408/409, CLIENT_ERROR for
- * other 4xx and for requests that cannot be built, TIMEOUT, IO_ERROR for refused/reset connections,
- * MALFORMED for bodies that cannot be parsed). {@code retryAfterMs} comes from {@code
- * retry-after-ms} (ms) or {@code Retry-After} (seconds or an HTTP date), else -1; {@code
- * x-ratelimit-limit-requests} / {@code x-ratelimit-limit-tokens} go to {@link Attempt#withLimits}
- * on every response that has them (success responses are read through the SDK's {@code
- * withRawResponse()} API so their headers are visible). Error texts never contain the API key.
+ * <p><b>Why not the SDK's service call</b>: {@code client.chat().completions().create(...)} adds,
+ * per request, a hop to the common ForkJoinPool ({@code thenComposeAsync}), a new okhttp client per
+ * call, Kotlin reflection to find the model name, and a retry layer this class does not use (pacing
+ * and retries belong to the caller). Measured with {@code qaforge bench generation} at 400 req/s
+ * against a 200 ms stub (30,000 requests, 2 CPUs, three interleaved pairs of runs): 0.27-0.33 ms of
+ * process CPU per answer in the second half through okhttp directly, 0.34-0.43 ms through the SDK's
+ * async service. The body is byte for byte what the SDK sends and what the Batch files carry
+ * ({@link RequestBodies#body}; {@code BatchFilesTest} compares them against what a server
+ * receives); the Batch API itself goes through the SDK ({@code io.qaforge.llm.batch.BatchApi}).
  *
- * <p><b>Connections</b>: the SDK builds its own okhttp client with {@code maxRequestsPerHost = 64}.
- * This class instead hands the SDK a configured okhttp client ({@code
- * OpenAIOkHttpClientAsync.Builder.okHttpClient}) whose {@link Dispatcher} allows {@link
+ * <p><b>One HTTP call per {@link #send}</b>, no retries: retries, backoff and pacing belong to the
+ * caller. The future never completes exceptionally: every outcome is an {@link Attempt} (OK,
+ * RATE_LIMITED for 429, SERVER_ERROR for 5xx/408/409, CLIENT_ERROR for other 4xx and for requests
+ * that cannot be built, TIMEOUT, IO_ERROR for refused/reset connections, MALFORMED for bodies that
+ * cannot be parsed). Error texts are "HTTP status (code): message" from the server's error body.
+ * {@code retryAfterMs} comes from {@code retry-after-ms} (ms) or {@code Retry-After} (seconds or an
+ * HTTP date), else -1; {@code x-ratelimit-limit-requests} / {@code x-ratelimit-limit-tokens} go to
+ * {@link Attempt#withLimits} on every response that has them. The key is sent as {@code
+ * Authorization: Bearer} (no header when it is empty) and never appears in error texts.
+ *
+ * <p><b>Connections</b>: one okhttp client per instance whose {@link Dispatcher} allows {@link
  * #DEFAULT_MAX_IN_FLIGHT} (1,024) concurrent calls in total and per host, on a daemon thread pool
  * (okhttp runs each in-flight call on one thread), with a connection pool keeping up to that many
  * idle connections for 5 minutes. Calls beyond the limit wait in okhttp's queue (their timeout
- * starts when they leave it). In the fat jar okhttp3 is relocated together with the SDK, so these
- * okhttp types are the SDK's own.
+ * starts when they leave it).
  *
  * <p><b>Timeout</b>: the configured request timeout is okhttp's call timeout (connect + send + wait
  * for the whole answer); connect alone is capped at 10 s. There is no separate read or write
@@ -91,27 +94,20 @@ import org.slf4j.LoggerFactory;
  * roles are dropped, a single message is sent verbatim) and the same parameters ({@code logprobs =
  * 1} when requested).
  *
- * <p><b>CPU</b>: parameters are built straight from the request (the json_schema response format is
- * parsed once per schema text and cached), answers are read from the raw body with a Jackson
- * streaming parser (about 1 µs instead of 6-10 µs through the SDK's Kotlin-reflection model
- * classes), nothing is logged per request. Measured against a zero-latency stub in another process
- * (2 CPUs, busy machine, steady state, every request with a json_schema, including GC and JIT):
- * 0.10-0.17 ms process CPU per request with {@code
- * -Djava.util.concurrent.ForkJoinPool.common.parallelism=4}, 0.28-0.31 ms without. The difference:
- * the SDK's async path hops through {@code thenComposeAsync} on the default executor, and on JVMs
- * with at most 2 CPUs (common-pool parallelism 1) {@link CompletableFuture} runs such tasks on a
- * new thread each time; executors with few cores should set that flag (the first client of such a
- * JVM logs a warning saying so).
+ * <p><b>CPU</b>: the json_schema response format is parsed once per schema text and cached, answers
+ * are read from the body with a Jackson streaming parser (about 1 µs instead of 6-10 µs through the
+ * SDK's Kotlin-reflection model classes, which also reject answers of compatible servers that omit
+ * fields OpenAI always sends), nothing is logged per request.
  *
- * <p><b>Warm-up</b>: the SDK's first answer and first error of a JVM are slow: the request body and
- * the error body go through jackson-module-kotlin, whose first use loads and reflects on many
- * classes (measured: the first 429 took 500-800 ms to classify, later ones 5 ms; the first answer
- * 580 ms at 300 ms server latency). While they wait, every other refusal of that moment waits too,
- * so the pacer learns of an overload late and from a wrong in-flight count. Each new client
- * therefore sends two warm-up calls on a daemon thread: a chat request with a JSON schema that an
- * okhttp interceptor of this client answers in-process, once with an answer and once with a 429.
- * They never reach the network, are never paced, counted or billed, and leave the SDK's and this
- * class's paths loaded and compiled before the first real refusal ({@link #warmUp()}).
+ * <p><b>Warm-up</b>: the first request body of a JVM is slow: the SDK's JSON mapper goes through
+ * jackson-module-kotlin, whose first use loads and reflects on many classes (measured through the
+ * SDK's call: the first answer took 580 ms at 300 ms server latency, the first 429 500-800 ms to
+ * classify). While they wait, every other call of that moment waits too, so the pacer learns of an
+ * overload late and from a wrong in-flight count. Each new client therefore sends two warm-up calls
+ * on a daemon thread: a chat request with a JSON schema that an okhttp interceptor of this client
+ * answers in-process, once with an answer and once with a 429. They never reach the network, are
+ * never paced, counted or billed, and leave this class's paths loaded before the first real call
+ * ({@link #warmUp()}).
  *
  * <p><b>Sharing</b>: {@link #shared} keeps one client per JVM per (base URL, SHA-256 of the key,
  * timeout); the key itself is never a map key, logged or printed. {@link #close} of a shared client
@@ -122,7 +118,8 @@ public final class OpenAiHttpClient implements LlmClient {
   public static final int DEFAULT_MAX_IN_FLIGHT = 1024;
 
   private static final Logger LOG = LoggerFactory.getLogger(OpenAiHttpClient.class);
-  private static final AtomicBoolean WARNED = new AtomicBoolean();
+  private static final MediaType JSON = MediaType.get("application/json");
+  private static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
   private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   private static final int MAX_ERROR_CHARS = 500;
   private static final int MAX_CACHED_SCHEMAS = 1024;
@@ -157,7 +154,8 @@ public final class OpenAiHttpClient implements LlmClient {
   private final boolean maxCompletionTokens;
   private final boolean shared;
   private final OkHttpClient http;
-  private final OpenAIClientAsync client;
+  private final HttpUrl chatUrl;
+  private final HttpUrl completionsUrl;
   private final Map<String, ModelSpec> specs = new ConcurrentHashMap<>();
   private final CompletableFuture<List<Attempt>> warmUp = new CompletableFuture<>();
 
@@ -196,6 +194,16 @@ public final class OpenAiHttpClient implements LlmClient {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("maxInFlight must be positive");
     }
+    HttpUrl base = HttpUrl.parse(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+    if (base == null) {
+      throw new IllegalArgumentException(
+          "baseUrl '"
+              + baseUrl
+              + "' is not an http(s) URL; set it like http://127.0.0.1:8000/v1 or"
+              + " https://api.openai.com/v1");
+    }
+    this.chatUrl = base.resolve("chat/completions");
+    this.completionsUrl = base.resolve("completions");
     this.baseUrl = baseUrl;
     this.timeout = timeout;
     this.apiKey = apiKey == null ? "" : apiKey;
@@ -231,24 +239,8 @@ public final class OpenAiHttpClient implements LlmClient {
             .retryOnConnectionFailure(false)
             .addInterceptor(new WarmUpAnswers())
             .build();
-    this.client =
-        OpenAIOkHttpClientAsync.builder()
-            .baseUrl(baseUrl)
-            // the SDK insists on a key; local servers without auth ignore the placeholder
-            .apiKey(this.apiKey.isEmpty() ? "none" : this.apiKey)
-            .maxRetries(0)
-            .okHttpClient(http)
-            .build();
     register(models);
     executor.execute(this::runWarmUp);
-    if (ForkJoinPool.getCommonPoolParallelism() < 2 && WARNED.compareAndSet(false, true)) {
-      LOG.warn(
-          "This JVM's common ForkJoinPool has parallelism {}, so the openai-java async client"
-              + " starts a new thread for every request (CompletableFuture's fallback); add"
-              + " -Djava.util.concurrent.ForkJoinPool.common.parallelism=4 to the JVM options"
-              + " to save about 0.1 ms of CPU per request.",
-          ForkJoinPool.getCommonPoolParallelism());
-    }
   }
 
   /**
@@ -277,11 +269,9 @@ public final class OpenAiHttpClient implements LlmClient {
               0);
       List<Attempt> out = new ArrayList<>();
       for (int status : new int[] {200, 429}) {
-        ChatCompletionCreateParams params =
-            RequestBodies.chatParams(r, WARM_UP_SPEC, maxCompletionTokens).toBuilder()
-                .putAdditionalHeader(WARM_UP_HEADER, Integer.toString(status))
-                .build();
-        out.add(sendChat(params, System.nanoTime()).get(WARM_UP_MAX_SECONDS, TimeUnit.SECONDS));
+        Request.Builder call = request(r, WARM_UP_SPEC);
+        call.header(WARM_UP_HEADER, Integer.toString(status));
+        out.add(call(call.build(), System.nanoTime()).get(WARM_UP_MAX_SECONDS, TimeUnit.SECONDS));
       }
       warmUp.complete(List.copyOf(out));
     } catch (Exception e) { // only slower first calls: the real ones do not depend on it
@@ -390,27 +380,49 @@ public final class OpenAiHttpClient implements LlmClient {
   public CompletableFuture<Attempt> send(ChatRequest request, ModelSpec spec) {
     long start = System.nanoTime();
     try {
-      if ("completion".equalsIgnoreCase(spec.style())) {
-        return client
-            .completions()
-            .withRawResponse()
-            .create(RequestBodies.completionParams(request, spec))
-            .handle((response, error) -> outcome(response, error, start));
-      }
-      return sendChat(RequestBodies.chatParams(request, spec, maxCompletionTokens), start);
+      return call(request(request, spec).build(), start);
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(failure(e, start));
     }
   }
 
-  /** One chat completion call, as real requests and the warm-up send it. */
-  private CompletableFuture<Attempt> sendChat(ChatCompletionCreateParams params, long start) {
-    return client
-        .chat()
-        .completions()
-        .withRawResponse()
-        .create(params)
-        .handle((response, error) -> outcome(response, error, start));
+  /**
+   * The HTTP request for {@code r}: its body is {@link RequestBodies#body}, the bytes the SDK's
+   * parameter builders and JSON mapper produce (and the Batch files carry).
+   *
+   * @throws IllegalArgumentException when the request cannot be built (unknown role, bad schema)
+   */
+  private Request.Builder request(ChatRequest r, ModelSpec spec) {
+    Request.Builder b =
+        new Request.Builder()
+            .url(RequestBodies.completionStyle(spec) ? completionsUrl : chatUrl)
+            .post(RequestBody.create(RequestBodies.body(r, spec, maxCompletionTokens), JSON));
+    if (!apiKey.isEmpty()) {
+      b.header("Authorization", "Bearer " + apiKey);
+    }
+    return b;
+  }
+
+  /**
+   * One call on okhttp's dispatcher; the future completes on the call's thread, never with an
+   * exception.
+   */
+  private CompletableFuture<Attempt> call(Request request, long start) {
+    CompletableFuture<Attempt> out = new CompletableFuture<>();
+    http.newCall(request)
+        .enqueue(
+            new Callback() {
+              @Override
+              public void onFailure(Call call, IOException e) {
+                out.complete(failure(e, start));
+              }
+
+              @Override
+              public void onResponse(Call call, Response response) {
+                out.complete(outcome(response, start));
+              }
+            });
+    return out;
   }
 
   @Override
@@ -421,7 +433,6 @@ public final class OpenAiHttpClient implements LlmClient {
   }
 
   private void shutdown() {
-    client.close();
     http.dispatcher().executorService().shutdown();
     http.connectionPool().evictAll();
   }
@@ -444,26 +455,42 @@ public final class OpenAiHttpClient implements LlmClient {
 
   // ---------------------------------------------------------------------------------- outcomes
 
-  /**
-   * The Attempt for a raw response. The body is read with a Jackson streaming parser rather than
-   * {@code parse()} into the SDK's model classes: those go through jackson-module-kotlin
-   * reflection, which cost more CPU than everything else of a call, and they reject answers of
-   * compatible servers that omit fields OpenAI always sends.
-   */
-  private Attempt outcome(HttpResponse response, Throwable error, long start) {
-    try {
-      return error != null ? failure(error, start) : answer(response, start);
+  /** The Attempt for a response: its answer (2xx) or the server's refusal; closes it. */
+  private Attempt outcome(Response response, long start) {
+    try (response) {
+      return response.isSuccessful() ? answer(response, start) : rejection(response, start);
     } catch (RuntimeException e) { // never complete the future exceptionally
       return Attempt.failure(
           Attempt.Kind.CLIENT_ERROR, 0, -1, clean("client failure: " + e), millis(start));
     }
   }
 
-  private Attempt answer(HttpResponse response, long start) {
+  /** A non-2xx answer: 429, 5xx/408/409 (retryable) or another 4xx, with the server's message. */
+  private Attempt rejection(Response response, long start) {
+    int status = response.code();
     Headers headers = response.headers();
-    int status = response.statusCode();
-    try (response;
-        InputStream in = response.body()) {
+    Attempt.Kind kind =
+        status == 429
+            ? Attempt.Kind.RATE_LIMITED
+            : status >= 500 || status == 408 || status == 409
+                ? Attempt.Kind.SERVER_ERROR
+                : Attempt.Kind.CLIENT_ERROR;
+    String body;
+    try {
+      body = response.peekBody(MAX_ERROR_BODY_BYTES).string();
+    } catch (IOException e) {
+      body = "";
+    }
+    return limits(
+        Attempt.failure(
+            kind, status, retryAfterMs(headers), clean(errorText(status, body)), millis(start)),
+        headers);
+  }
+
+  private Attempt answer(Response response, long start) {
+    Headers headers = response.headers();
+    int status = response.code();
+    try (InputStream in = response.body().byteStream()) {
       Answer answer = readAnswer(in);
       if (!answer.hasChoice) {
         return limits(
@@ -608,20 +635,7 @@ public final class OpenAiHttpClient implements LlmClient {
       e = e.getCause();
     }
     long latency = millis(start);
-    if (e instanceof OpenAIServiceException se) {
-      int status = se.statusCode();
-      Headers headers = se.headers();
-      Attempt.Kind kind =
-          status == 429
-              ? Attempt.Kind.RATE_LIMITED
-              : status >= 500 || status == 408 || status == 409
-                  ? Attempt.Kind.SERVER_ERROR
-                  : Attempt.Kind.CLIENT_ERROR;
-      return limits(
-          Attempt.failure(kind, status, retryAfterMs(headers), clean(errorText(se)), latency),
-          headers);
-    }
-    if (e instanceof OpenAIInvalidDataException || e instanceof JacksonException) {
+    if (e instanceof JacksonException) {
       return malformed((Exception) e, 0, start);
     }
     Throwable io = e;
@@ -643,10 +657,6 @@ public final class OpenAiHttpClient implements LlmClient {
           clean(io.getClass().getSimpleName() + ": " + io.getMessage()),
           latency);
     }
-    if (e instanceof OpenAIIoException) {
-      return Attempt.failure(
-          Attempt.Kind.IO_ERROR, 0, -1, clean(String.valueOf(e.getMessage())), latency);
-    }
     // a request that cannot be built or sent (bad schema, unknown role, closed client): not retried
     return Attempt.failure(
         Attempt.Kind.CLIENT_ERROR,
@@ -656,44 +666,36 @@ public final class OpenAiHttpClient implements LlmClient {
         latency);
   }
 
-  /** "HTTP 400 (code): message" from the server's error body ({error: {message, code}}). */
-  private static String errorText(OpenAIServiceException se) {
+  /**
+   * "HTTP 400 (code): message" from an error body ({@code {error: {message, code}}}, {@code {error:
+   * "text"}} or {@code {message}}), else with the start of the body as the message.
+   */
+  static String errorText(int status, String body) {
     String message = null;
     String code = null;
     try {
-      Map<String, JsonValue> fields = object(se.body());
-      if (fields != null) {
-        JsonValue err = fields.get("error");
-        if (object(err) != null) {
-          fields = object(err);
-        } else if (string(err) != null) {
-          message = string(err);
+      JsonNode root = body.isBlank() ? null : MAPPER.readTree(body);
+      if (root != null && root.isObject()) {
+        JsonNode fields = root;
+        JsonNode err = root.get("error");
+        if (err != null && err.isObject()) {
+          fields = err;
+        } else if (err != null && err.isTextual()) {
+          message = err.asText();
         }
-        if (message == null) {
-          message = string(fields.get("message"));
+        if (message == null && fields.path("message").isTextual()) {
+          message = fields.get("message").asText();
         }
-        code = string(fields.get("code"));
+        JsonNode c = fields.get("code");
+        code = c != null && (c.isTextual() || c.isNumber()) ? c.asText() : null;
       }
-    } catch (RuntimeException ignored) {
-      // fall back to the exception text
+    } catch (IOException e) {
+      // not JSON: the body itself is the message
     }
     if (message == null) {
-      message = se.getMessage();
+      message = body.isBlank() ? "(no body)" : body.strip();
     }
-    return "HTTP " + se.statusCode() + (code == null ? "" : " (" + code + ")") + ": " + message;
-  }
-
-  // JsonValue extends a raw JsonField in the SDK's Java signatures, hence the checks
-  @SuppressWarnings("unchecked")
-  private static Map<String, JsonValue> object(JsonValue v) {
-    Object o = v == null ? null : v.asObject().orElse(null);
-    return o instanceof Map<?, ?> m ? (Map<String, JsonValue>) m : null;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static String string(JsonValue v) {
-    Object o = v == null ? null : v.asString().orElse(null);
-    return o instanceof String s ? s : null;
+    return "HTTP " + status + (code == null ? "" : " (" + code + ")") + ": " + message;
   }
 
   /** Without the key, key-like tokens, or more than a few hundred characters. */

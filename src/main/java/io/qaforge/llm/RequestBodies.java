@@ -17,13 +17,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * The JSON body of one completion request, exactly as the online client ({@link
- * io.qaforge.llm.OpenAiHttpClient}) sends it: the same openai-java parameter builders with the same
- * rules (roles, optional parameters, n = 1, {@code max_tokens} vs {@code max_completion_tokens},
- * json_schema response format named after the schema's title, strict), serialized with the SDK's
- * own JSON mapper, which is what the SDK writes on the wire. Keep in step with {@code
- * OpenAiHttpClient.chatParams/completionParams}; {@code BatchFilesTest} compares both byte for byte
- * against what the stub server receives.
+ * The JSON body of one completion request, for the online client ({@link
+ * io.qaforge.llm.OpenAiHttpClient}, which sends these bytes) and the Batch files alike: openai-java
+ * parameter builders with fixed rules (roles, optional parameters, n = 1, {@code max_tokens} vs
+ * {@code max_completion_tokens}, json_schema response format named after the schema's title,
+ * strict), serialized with the SDK's own JSON mapper, which is what the SDK writes on the wire.
+ * {@code BatchFilesTest} compares the Batch lines byte for byte against what the stub server
+ * receives from the online client.
  */
 public final class RequestBodies {
   private static final ObjectMapper SDK_JSON = ObjectMappers.jsonMapper();

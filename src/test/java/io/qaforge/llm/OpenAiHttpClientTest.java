@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.openai.core.http.Headers;
 import io.qaforge.bench.OpenAiStub;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
@@ -23,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import okhttp3.Headers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -395,15 +395,13 @@ class OpenAiHttpClientTest {
 
   @Test
   void retryAfterHeaderForms() {
-    assertThat(OpenAiHttpClient.retryAfterMs(Headers.builder().build())).isEqualTo(-1);
-    assertThat(OpenAiHttpClient.retryAfterMs(Headers.builder().put("Retry-After", "2").build()))
-        .isEqualTo(2000);
+    assertThat(OpenAiHttpClient.retryAfterMs(Headers.of())).isEqualTo(-1);
+    assertThat(OpenAiHttpClient.retryAfterMs(Headers.of("Retry-After", "2"))).isEqualTo(2000);
     assertThat(
-            OpenAiHttpClient.retryAfterMs(
-                Headers.builder().put("retry-after-ms", "20.5").put("Retry-After", "2").build()))
+            OpenAiHttpClient.retryAfterMs(Headers.of("retry-after-ms", "20.5", "Retry-After", "2")))
         .isEqualTo(21);
     String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now().plusSeconds(30));
-    assertThat(OpenAiHttpClient.retryAfterMs(Headers.builder().put("Retry-After", date).build()))
+    assertThat(OpenAiHttpClient.retryAfterMs(Headers.of("Retry-After", date)))
         .isBetween(25_000L, 30_000L);
   }
 
