@@ -6,10 +6,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.qaforge.bench.OpenAiStub;
 import io.qaforge.config.Settings;
 import io.qaforge.llm.LlmSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.column.Encoding;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -88,6 +99,17 @@ class GenerationHttpTest {
             "q [[fault:refuse]]"));
     Map<String, Row> rows = generate(s, texts, 2, null, "t1");
     assertThat(rows).hasSize(texts.size() * 2);
+    // the cache's distinct-valued columns are written without a Parquet dictionary (CPU per row)
+    Map<String, Boolean> dictionary =
+        dictionaryEncoded(
+            SparkTestSession.lake(s).path(Generation.DATASET, Generation.CACHE),
+            List.of("request_id", "content", "created_at", "status", "alias"));
+    assertThat(dictionary)
+        .containsEntry("request_id", false)
+        .containsEntry("content", false)
+        .containsEntry("created_at", false)
+        .containsEntry("status", true)
+        .containsEntry("alias", true);
     for (int i = 0; i < 10; i++) {
       Row r = rows.get("plain question " + i + "#1");
       assertThat(r.<String>getAs("status")).isEqualTo("ok");
@@ -128,6 +150,39 @@ class GenerationHttpTest {
     assertThat(again.get("plain question 3#0").<String>getAs("content"))
         .isEqualTo(rows.get("plain question 3#0").<String>getAs("content"));
     assertThat(again.get("q [[fault:400]]#0").<Boolean>getAs("cache_hit")).isFalse();
+  }
+
+  /**
+   * Per column: whether any Parquet file of the Delta table at {@code path} has it
+   * dictionary-encoded.
+   */
+  static Map<String, Boolean> dictionaryEncoded(String path, List<String> columns) {
+    Configuration conf = SparkTestSession.get().sparkContext().hadoopConfiguration();
+    Map<String, Boolean> out = new HashMap<>();
+    try (Stream<java.nio.file.Path> files =
+        Files.walk(Paths.get(new org.apache.hadoop.fs.Path(path).toUri()))) {
+      List<java.nio.file.Path> parquet =
+          files.filter(f -> f.toString().endsWith(".parquet")).toList();
+      assertThat(parquet).isNotEmpty();
+      for (java.nio.file.Path f : parquet) {
+        try (ParquetFileReader reader =
+            ParquetFileReader.open(
+                HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.toUri()), conf))) {
+          for (BlockMetaData block : reader.getFooter().getBlocks()) {
+            for (ColumnChunkMetaData column : block.getColumns()) {
+              String name = column.getPath().toDotString();
+              if (columns.contains(name)) {
+                boolean dict = column.getEncodings().stream().anyMatch(Encoding::usesDictionary);
+                out.merge(name, dict, Boolean::logicalOr);
+              }
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
   }
 
   static int attempts(Map<String, Row> rows, String prompt) {
