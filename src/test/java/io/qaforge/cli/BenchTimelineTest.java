@@ -112,4 +112,31 @@ class BenchTimelineTest {
     assertThat(timeline.rateAfter(10)).isZero();
     assertThat(timeline.firstSeconds(10)).isEmpty();
   }
+
+  @Test
+  void clientCpuCountsTheJvmsFinishedChildProcesses() throws Exception {
+    // a command name with spaces and a ')' of its own; cutime 7 and cstime 5 ticks of 10 ms
+    String stat =
+        "4242 (java (bench) x) S 1 4242 4242 0 -1 4194304 100 0 0 0 1500 300 7 5 20 0 90 0 1 2 3";
+    assertThat(BenchCommand.Timeline.childrenCpuNanos(stat)).isEqualTo(120_000_000L);
+    assertThat(BenchCommand.Timeline.childrenCpuNanos("")).isZero();
+    assertThat(BenchCommand.Timeline.childrenCpuNanos("4242 (java) S 1 2")).isZero();
+
+    java.nio.file.Path self = java.nio.file.Path.of("/proc/self/stat");
+    if (java.nio.file.Files.isReadable(self)) {
+      long before = BenchCommand.Timeline.clientCpuNanos();
+      long childrenBefore =
+          BenchCommand.Timeline.childrenCpuNanos(java.nio.file.Files.readString(self));
+      // a child that burns CPU, waited for: its CPU shows up in the client's
+      Process p =
+          new ProcessBuilder("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
+              .start();
+      assertThat(p.waitFor()).isZero();
+      long child =
+          BenchCommand.Timeline.childrenCpuNanos(java.nio.file.Files.readString(self))
+              - childrenBefore;
+      assertThat(child).isPositive();
+      assertThat(BenchCommand.Timeline.clientCpuNanos() - before).isGreaterThanOrEqualTo(child);
+    }
+  }
 }
