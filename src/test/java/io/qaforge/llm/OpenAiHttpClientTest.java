@@ -394,6 +394,29 @@ class OpenAiHttpClientTest {
   }
 
   @Test
+  void errorTextsComeFromEveryCommonErrorBodyShape() {
+    assertThat(
+            OpenAiHttpClient.errorText(
+                400,
+                "{\"error\":{\"message\":\"too long\",\"type\":\"invalid_request_error\","
+                    + "\"code\":\"context_length_exceeded\"}}"))
+        .isEqualTo("HTTP 400 (context_length_exceeded): too long");
+    // vLLM and llama.cpp server send numeric codes; some servers a bare error string or message
+    assertThat(
+            OpenAiHttpClient.errorText(
+                404, "{\"error\":{\"message\":\"no such model\",\"code\":404}}"))
+        .isEqualTo("HTTP 404 (404): no such model");
+    assertThat(OpenAiHttpClient.errorText(500, "{\"error\":\"model crashed\"}"))
+        .isEqualTo("HTTP 500: model crashed");
+    assertThat(OpenAiHttpClient.errorText(422, "{\"message\":\"bad field\"}"))
+        .isEqualTo("HTTP 422: bad field");
+    // not JSON (a proxy's HTML page), an empty body
+    assertThat(OpenAiHttpClient.errorText(502, "  <html>Bad Gateway</html>\n"))
+        .isEqualTo("HTTP 502: <html>Bad Gateway</html>");
+    assertThat(OpenAiHttpClient.errorText(503, "")).isEqualTo("HTTP 503: (no body)");
+  }
+
+  @Test
   void retryAfterHeaderForms() {
     assertThat(OpenAiHttpClient.retryAfterMs(Headers.of())).isEqualTo(-1);
     assertThat(OpenAiHttpClient.retryAfterMs(Headers.of("Retry-After", "2"))).isEqualTo(2000);
