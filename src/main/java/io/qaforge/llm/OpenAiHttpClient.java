@@ -122,14 +122,11 @@ public final class OpenAiHttpClient implements LlmClient {
   private static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
   private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   private static final int MAX_ERROR_CHARS = 500;
-  private static final int MAX_CACHED_SCHEMAS = 1024;
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final JsonFactory JSON_FACTORY = new JsonFactory();
   private static final Pattern KEY_LIKE = Pattern.compile("\\b(sk-|Bearer\\s+)[A-Za-z0-9._*\\-]+");
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final ConcurrentHashMap<String, OpenAiHttpClient> SHARED =
       new ConcurrentHashMap<>();
-  private static final ConcurrentHashMap<String, Object> SCHEMAS = new ConcurrentHashMap<>();
 
   // the warm-up calls: marked by a header, answered by WarmUpAnswers, never sent
   private static final String WARM_UP_HEADER = "x-qaforge-warm-up";
