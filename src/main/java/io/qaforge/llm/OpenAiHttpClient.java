@@ -1,6 +1,5 @@
 package io.qaforge.llm;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
@@ -19,9 +18,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -151,6 +148,7 @@ public final class OpenAiHttpClient implements LlmClient {
   private final boolean maxCompletionTokens;
   private final boolean shared;
   private final OkHttpClient http;
+  private final String authorization; // the Authorization header, null without a key
   private final HttpUrl chatUrl;
   private final HttpUrl completionsUrl;
   private final Map<String, ModelSpec> specs = new ConcurrentHashMap<>();
@@ -204,6 +202,7 @@ public final class OpenAiHttpClient implements LlmClient {
     this.baseUrl = baseUrl;
     this.timeout = timeout;
     this.apiKey = apiKey == null ? "" : apiKey;
+    this.authorization = this.apiKey.isEmpty() ? null : "Bearer " + this.apiKey;
     this.shared = shared;
     this.maxCompletionTokens = RequestBodies.isOpenAi(baseUrl);
     AtomicInteger threads = new AtomicInteger();
@@ -394,8 +393,8 @@ public final class OpenAiHttpClient implements LlmClient {
         new Request.Builder()
             .url(RequestBodies.completionStyle(spec) ? completionsUrl : chatUrl)
             .post(RequestBody.create(RequestBodies.body(r, spec, maxCompletionTokens), JSON));
-    if (!apiKey.isEmpty()) {
-      b.header("Authorization", "Bearer " + apiKey);
+    if (authorization != null) {
+      b.header("Authorization", authorization);
     }
     return b;
   }
@@ -625,16 +624,9 @@ public final class OpenAiHttpClient implements LlmClient {
         Attempt.Kind.MALFORMED, status, -1, clean("unreadable answer: " + what), millis(start));
   }
 
-  private Attempt failure(Throwable error, long start) {
-    Throwable e = error;
-    while ((e instanceof CompletionException || e instanceof ExecutionException)
-        && e.getCause() != null) {
-      e = e.getCause();
-    }
+  /** A call okhttp could not complete (an IOException) or a request that could not be built. */
+  private Attempt failure(Throwable e, long start) {
     long latency = millis(start);
-    if (e instanceof JacksonException) {
-      return malformed((Exception) e, 0, start);
-    }
     Throwable io = e;
     while (io != null && !(io instanceof IOException)) {
       io = io.getCause();
