@@ -78,7 +78,7 @@ public final class RequestBodies {
 
   // max_tokens and seed are deprecated in OpenAI's spec, but compatible servers read them
   @SuppressWarnings("deprecation")
-  public static ChatCompletionCreateParams chatParams(
+  private static ChatCompletionCreateParams chatParams(
       ChatRequest r, ModelSpec spec, boolean maxCompletionTokens) {
     ChatCompletionCreateParams.Builder b = ChatCompletionCreateParams.builder().model(spec.model());
     for (Message m : r.messages()) {
@@ -129,7 +129,7 @@ public final class RequestBodies {
     return b.build();
   }
 
-  public static CompletionCreateParams completionParams(ChatRequest r, ModelSpec spec) {
+  private static CompletionCreateParams completionParams(ChatRequest r, ModelSpec spec) {
     CompletionCreateParams.Builder b =
         CompletionCreateParams.builder().model(spec.model()).prompt(prompt(r.messages()));
     if (r.temperature() != null) {
