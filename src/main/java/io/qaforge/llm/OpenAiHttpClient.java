@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link LlmClient} for any OpenAI-compatible HTTP server (OpenAI, vLLM, llama.cpp server, Ollama,
- * ...): request bodies from the official openai-java SDK's parameter builders and JSON mapper, sent
- * on okhttp (the SDK's own HTTP library, relocated with it in the fat jar).
+ * ...): the request bodies the official openai-java SDK writes ({@link RequestBodies#body}, byte
+ * for byte), sent on okhttp (the SDK's own HTTP library, relocated with it in the fat jar).
  *
  * <p><b>Why not the SDK's service call</b>: {@code client.chat().completions().create(...)} adds,
  * per request, a hop to the common ForkJoinPool ({@code thenComposeAsync}), a new okhttp client per
@@ -384,7 +384,7 @@ public final class OpenAiHttpClient implements LlmClient {
 
   /**
    * The HTTP request for {@code r}: its body is {@link RequestBodies#body}, the bytes the SDK's
-   * parameter builders and JSON mapper produce (and the Batch files carry).
+   * parameter builders and JSON mapper would produce (and the Batch files carry).
    *
    * @throws IllegalArgumentException when the request cannot be built (unknown role, bad schema)
    */

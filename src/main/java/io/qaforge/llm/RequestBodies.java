@@ -1,13 +1,13 @@
 package io.qaforge.llm;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.core.JsonValue;
 import com.openai.core.ObjectMappers;
 import com.openai.models.ResponseFormatJsonSchema;
-import com.openai.models.chat.completions.ChatCompletionCreateParams;
-import com.openai.models.completions.CompletionCreateParams;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.util.List;
@@ -18,12 +18,16 @@ import java.util.regex.Pattern;
 
 /**
  * The JSON body of one completion request, for the online client ({@link
- * io.qaforge.llm.OpenAiHttpClient}, which sends these bytes) and the Batch files alike: openai-java
- * parameter builders with fixed rules (roles, optional parameters, n = 1, {@code max_tokens} vs
- * {@code max_completion_tokens}, json_schema response format named after the schema's title,
- * strict), serialized with the SDK's own JSON mapper, which is what the SDK writes on the wire.
- * {@code BatchFilesTest} compares the Batch lines byte for byte against what the stub server
- * receives from the online client.
+ * io.qaforge.llm.OpenAiHttpClient}, which sends these bytes) and the Batch files alike, with fixed
+ * rules (roles, optional parameters, n = 1, {@code max_tokens} vs {@code max_completion_tokens},
+ * json_schema response format named after the schema's title, strict). The bytes are those
+ * openai-java writes for the same request: its parameter builders serialized with its own JSON
+ * mapper, which {@code RequestBodiesTest} checks byte for byte over every parameter, role and
+ * awkward string. They are written with a Jackson generator instead of through those builders
+ * because building and reflectively serializing the SDK's parameter objects was the largest single
+ * cost of a request on the client (a quarter of the calling task's CPU at 400 req/s); the response
+ * format is still built by the SDK, once per distinct schema. {@code BatchFilesTest} compares the
+ * Batch lines byte for byte against what the stub server receives from the online client.
  */
 public final class RequestBodies {
   private static final ObjectMapper SDK_JSON = ObjectMappers.jsonMapper();
@@ -64,94 +68,95 @@ public final class RequestBodies {
    *     is not a JSON object): a per-request problem
    */
   public static byte[] body(ChatRequest r, ModelSpec spec, boolean maxCompletionTokens) {
-    Object params =
-        completionStyle(spec)
-            ? completionParams(r, spec)._body()
-            : chatParams(r, spec, maxCompletionTokens)._body();
-    try {
-      return SDK_JSON.writeValueAsBytes(params);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(
-          "the request cannot be written as JSON: " + e.getOriginalMessage(), e);
-    }
-  }
-
-  // max_tokens and seed are deprecated in OpenAI's spec, but compatible servers read them
-  @SuppressWarnings("deprecation")
-  private static ChatCompletionCreateParams chatParams(
-      ChatRequest r, ModelSpec spec, boolean maxCompletionTokens) {
-    ChatCompletionCreateParams.Builder b = ChatCompletionCreateParams.builder().model(spec.model());
-    for (Message m : r.messages()) {
-      String role = m.role() == null ? "user" : m.role();
-      switch (role) {
-        case "system":
-          b.addSystemMessage(m.content());
-          break;
-        case "user":
-          b.addUserMessage(m.content());
-          break;
-        case "assistant":
-          b.addAssistantMessage(m.content());
-          break;
-        case "developer":
-          b.addDeveloperMessage(m.content());
-          break;
-        default:
-          throw new IllegalArgumentException("unsupported message role '" + role + "'");
-      }
-    }
-    if (r.temperature() != null) {
-      b.temperature(r.temperature());
-    }
-    if (r.topP() != null) {
-      b.topP(r.topP());
-    }
-    if (r.maxTokens() != null) {
-      if (maxCompletionTokens) {
-        b.maxCompletionTokens(r.maxTokens().longValue());
+    // a schema problem is the request's, found before anything is written
+    String responseFormat =
+        completionStyle(spec) || r.jsonSchema() == null ? null : responseFormatJson(r.jsonSchema());
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256 + contentLength(r.messages()));
+    try (JsonGenerator g = SDK_JSON.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      if (completionStyle(spec)) {
+        g.writeStringField("model", spec.model());
+        g.writeStringField("prompt", prompt(r.messages()));
+        if (r.logprobs()) {
+          g.writeNumberField("logprobs", 1);
+        }
+        writeMaxTokens(g, r, "max_tokens");
+        g.writeNumberField("n", 1);
       } else {
-        b.maxTokens(r.maxTokens().longValue());
+        g.writeArrayFieldStart("messages");
+        for (Message m : r.messages()) {
+          writeMessage(g, m);
+        }
+        g.writeEndArray();
+        g.writeStringField("model", spec.model());
+        if (r.logprobs()) {
+          g.writeBooleanField("logprobs", true);
+        }
+        writeMaxTokens(g, r, maxCompletionTokens ? "max_completion_tokens" : "max_tokens");
+        g.writeNumberField("n", 1);
+        if (responseFormat != null) {
+          g.writeFieldName("response_format");
+          g.writeRawValue(responseFormat);
+        }
       }
+      if (r.seed() != null) {
+        g.writeNumberField("seed", r.seed().longValue());
+      }
+      if (!r.stop().isEmpty()) {
+        g.writeArrayFieldStart("stop");
+        for (String stop : r.stop()) {
+          g.writeString(stop);
+        }
+        g.writeEndArray();
+      }
+      if (r.temperature() != null) {
+        g.writeNumberField("temperature", r.temperature().doubleValue());
+      }
+      if (r.topP() != null) {
+        g.writeNumberField("top_p", r.topP().doubleValue());
+      }
+      g.writeEndObject();
+    } catch (IOException e) {
+      // a ByteArrayOutputStream does not fail; this would be a Jackson bug
+      throw new IllegalStateException(
+          "the request cannot be written as JSON: " + e.getMessage(), e);
     }
-    if (r.seed() != null) {
-      b.seed(r.seed());
-    }
-    if (!r.stop().isEmpty()) {
-      b.stop(ChatCompletionCreateParams.Stop.ofStrings(r.stop()));
-    }
-    b.n(1);
-    if (r.logprobs()) {
-      b.logprobs(true);
-    }
-    if (r.jsonSchema() != null) {
-      b.responseFormat(responseFormat(r.jsonSchema()));
-    }
-    return b.build();
+    return out.toByteArray();
   }
 
-  private static CompletionCreateParams completionParams(ChatRequest r, ModelSpec spec) {
-    CompletionCreateParams.Builder b =
-        CompletionCreateParams.builder().model(spec.model()).prompt(prompt(r.messages()));
-    if (r.temperature() != null) {
-      b.temperature(r.temperature());
+  private static int contentLength(List<Message> messages) {
+    int n = 0;
+    for (Message m : messages) {
+      n += m.content() == null ? 0 : m.content().length();
     }
-    if (r.topP() != null) {
-      b.topP(r.topP());
+    return n;
+  }
+
+  private static void writeMessage(JsonGenerator g, Message m) throws IOException {
+    String role = m.role() == null ? "user" : m.role();
+    switch (role) {
+      case "system", "user", "developer" -> {
+        g.writeStartObject();
+        g.writeStringField("content", m.content());
+        g.writeStringField("role", role);
+        g.writeEndObject();
+      }
+      case "assistant" -> {
+        // the SDK's assistant message class declares role before content
+        g.writeStartObject();
+        g.writeStringField("role", role);
+        g.writeStringField("content", m.content());
+        g.writeEndObject();
+      }
+      default -> throw new IllegalArgumentException("unsupported message role '" + role + "'");
     }
+  }
+
+  private static void writeMaxTokens(JsonGenerator g, ChatRequest r, String name)
+      throws IOException {
     if (r.maxTokens() != null) {
-      b.maxTokens(r.maxTokens().longValue());
+      g.writeNumberField(name, r.maxTokens().longValue());
     }
-    if (r.seed() != null) {
-      b.seed(r.seed());
-    }
-    if (!r.stop().isEmpty()) {
-      b.stop(CompletionCreateParams.Stop.ofStrings(r.stop()));
-    }
-    b.n(1);
-    if (r.logprobs()) {
-      b.logprobs(1L);
-    }
-    return b.build();
   }
 
   /** The completion-style prompt: message contents joined by a blank line, roles dropped. */
@@ -171,6 +176,15 @@ public final class RequestBodies {
 
   /** The json_schema response format for a schema text, parsed once per distinct text. */
   public static ResponseFormatJsonSchema responseFormat(String schemaJson) {
+    return schema(schemaJson).format();
+  }
+
+  /** The response format as the SDK's JSON mapper writes it, once per distinct schema text. */
+  static String responseFormatJson(String schemaJson) {
+    return schema(schemaJson).json();
+  }
+
+  private static Schema schema(String schemaJson) {
     Object cached = SCHEMAS.get(schemaJson);
     if (cached == null) {
       cached = parseSchema(schemaJson);
@@ -182,8 +196,10 @@ public final class RequestBodies {
     if (cached instanceof RuntimeException e) {
       throw e;
     }
-    return (ResponseFormatJsonSchema) cached;
+    return (Schema) cached;
   }
+
+  private record Schema(ResponseFormatJsonSchema format, String json) {}
 
   private static Object parseSchema(String schemaJson) {
     Map<String, Object> schema;
@@ -201,13 +217,20 @@ public final class RequestBodies {
     schema.forEach((k, v) -> s.putAdditionalProperty(k, JsonValue.from(v)));
     Object title = schema.get("title");
     String name = title instanceof String t && NAME.matcher(t).matches() ? t : "response";
-    return ResponseFormatJsonSchema.builder()
-        .jsonSchema(
-            ResponseFormatJsonSchema.JsonSchema.builder()
-                .name(name)
-                .schema(s.build())
-                .strict(true)
-                .build())
-        .build();
+    ResponseFormatJsonSchema format =
+        ResponseFormatJsonSchema.builder()
+            .jsonSchema(
+                ResponseFormatJsonSchema.JsonSchema.builder()
+                    .name(name)
+                    .schema(s.build())
+                    .strict(true)
+                    .build())
+            .build();
+    try {
+      return new Schema(format, SDK_JSON.writeValueAsString(format));
+    } catch (JsonProcessingException e) {
+      return new IllegalArgumentException(
+          "the JSON schema cannot be written as JSON: " + e.getOriginalMessage());
+    }
   }
 }
