@@ -68,6 +68,13 @@ public final class RequestBodies {
    *     is not a JSON object): a per-request problem
    */
   public static byte[] body(ChatRequest r, ModelSpec spec, boolean maxCompletionTokens) {
+    for (Message m : r.messages()) {
+      if (m.content() == null) {
+        // the SDK's builders refused it too: a call with "content": null is only a 400
+        throw new IllegalArgumentException(
+            "a " + (m.role() == null ? "user" : m.role()) + " message has no content (null)");
+      }
+    }
     // a schema problem is the request's, found before anything is written
     String responseFormat =
         completionStyle(spec) || r.jsonSchema() == null ? null : responseFormatJson(r.jsonSchema());
@@ -127,7 +134,7 @@ public final class RequestBodies {
   private static int contentLength(List<Message> messages) {
     int n = 0;
     for (Message m : messages) {
-      n += m.content() == null ? 0 : m.content().length();
+      n += m.content().length();
     }
     return n;
   }

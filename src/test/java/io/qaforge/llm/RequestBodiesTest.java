@@ -87,7 +87,7 @@ class RequestBodiesTest {
   }
 
   @Test
-  void anUnknownRoleOrABadSchemaIsThatRequestsProblem() {
+  void anUnknownRoleABadSchemaOrAMissingContentIsThatRequestsProblem() {
     ChatRequest badRole = minimal("tool", "x", null);
     assertThatThrownBy(() -> RequestBodies.body(badRole, CHAT, false))
         .isInstanceOf(IllegalArgumentException.class)
@@ -96,6 +96,12 @@ class RequestBodiesTest {
     assertThatThrownBy(() -> RequestBodies.body(badSchema, CHAT, false))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("the JSON schema is not a JSON object");
+    ChatRequest noContent = minimal("system", null, null);
+    for (ModelSpec spec : List.of(CHAT, COMPLETION)) {
+      assertThatThrownBy(() -> RequestBodies.body(noContent, spec, false))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("a system message has no content (null)");
+    }
   }
 
   /** One message and no optional parameter but the schema. */
