@@ -31,6 +31,12 @@ interface HttpTransport extends AutoCloseable {
    */
   int maxInFlight();
 
+  /**
+   * Runs this transport's request and answer paths in-process, without the network, so the first
+   * real calls do not wait for class loading (called once on a daemon thread).
+   */
+  default void warmUp() {}
+
   /** Fails calls in flight with {@link Closed} and releases threads and connections. */
   @Override
   void close();

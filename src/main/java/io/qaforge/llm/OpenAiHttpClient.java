@@ -249,6 +249,7 @@ public final class OpenAiHttpClient implements LlmClient {
                 new HttpTransport.Reply(status, header, reply.getBytes(StandardCharsets.UTF_8)),
                 System.nanoTime()));
       }
+      http.warmUp();
       warmUp.complete(List.copyOf(out));
     } catch (RuntimeException e) { // only slower first calls: the real ones do not depend on it
       LOG.debug("the client's warm-up did not finish: {}", clean(String.valueOf(e)));
