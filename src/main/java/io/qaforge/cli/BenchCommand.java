@@ -99,6 +99,14 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--no-rerun", description = "Skip the cached rerun.")
     boolean noRerun;
 
+    @Option(
+        names = "--timeline",
+        paramLabel = "FILE",
+        description =
+            "Also write the run's samples (every 100 ms: seconds, answers, 429s, ok, paced req/s,"
+                + " in-flight window, in flight, process CPU ms, JIT ms) to this CSV file.")
+    Path timelineFile;
+
     @Mixin SettingsOptions options;
 
     @Override
@@ -167,6 +175,9 @@ public final class BenchCommand implements Runnable {
         warmJit = timeline.warmJitMsPerAnswer();
         rateAfter10 = timeline.rateAfter(10);
         firstSeconds = timeline.firstSeconds(10);
+        if (timelineFile != null) {
+          Files.writeString(timelineFile, timeline.csv());
+        }
         for (Coordinator.AliasProgress p : run.coordinator().progress().aliases()) {
           p.done().forEach((k, n) -> attempts.merge(k, n, Long::sum));
         }
@@ -501,6 +512,30 @@ public final class BenchCommand implements Runnable {
 
     long[] last() {
       return samples.get(samples.size() - 1);
+    }
+
+    /** Every sample as CSV with a header: times from the first sample, CPU and JIT in ms. */
+    String csv() {
+      StringBuilder b =
+          new StringBuilder(
+              "seconds,answers,rate_limited,ok,paced_rps,window,in_flight,cpu_ms,jit_ms\n");
+      long[] first = samples.isEmpty() ? null : samples.get(0);
+      for (long[] s : samples) {
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "%.3f,%d,%d,%d,%.3f,%d,%d,%.1f,%.1f\n",
+                (s[0] - first[0]) / 1e9,
+                s[1],
+                s[2],
+                s[3],
+                s[5] / 1000.0,
+                s[6],
+                s[7],
+                (s[4] - first[4]) / 1e6,
+                s[8] < 0 ? -1.0 : (s[8] - first[8]) / 1e6));
+      }
+      return b.toString();
     }
 
     /**

@@ -78,6 +78,18 @@ class BenchTimelineTest {
   }
 
   @Test
+  void theCsvHasOneLinePerSampleCountedFromTheFirst() {
+    tick(SECOND, 2_000_000L, 1_000_000L);
+    answer(20, 3);
+    tick(SECOND / 2, 5_000_000L, 500_000L);
+    assertThat(timeline.csv().split("\n"))
+        .containsExactly(
+            "seconds,answers,rate_limited,ok,paced_rps,window,in_flight,cpu_ms,jit_ms",
+            "0.000,0,0,0,0.000,0,0,0.0,0.0", // no alias seen yet
+            "0.500,20,3,17,57.600,0,0,5.0,0.5"); // 64 req/s cut by 0.9 at a 429
+  }
+
+  @Test
   void theSecondHalfReportsItsCpuAndTheJitShareOfItPerAnswer() {
     answer(100, 0);
     tick(SECOND, 500_000_000L, 400_000_000L); // first half: 100 answers, JIT busy
