@@ -6,8 +6,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.PriorityQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -15,8 +17,20 @@ import java.util.function.Function;
  * admitted by the job-wide {@link Pacer}, retried within the {@link RetryPolicy}, checked against
  * its JSON schema, and turned into exactly one {@link Result}. Results come out as they finish (not
  * in input order). All bookkeeping happens on the consuming thread; backend callbacks only enqueue.
+ *
+ * <p>Admission and sending run on a sender thread of their own: the consuming thread queues up to
+ * {@value #LOOKAHEAD} requests ahead (retries first), and the sender waits in the pacer and sends
+ * them. So the consumer's own work between rows (a Spark task writing each row; its first row took
+ * 250 ms in a cold JVM, a quarter of a second in which nothing was sent) does not stop the
+ * requests. {@link #close()} stops the sender when the consumer gives up early; it also stops by
+ * itself once every request has its result.
  */
-public final class Dispatcher implements Iterator<Result> {
+public final class Dispatcher implements Iterator<Result>, AutoCloseable {
+  /** Requests queued for the sender beyond those it is sending (at most max in flight). */
+  static final int LOOKAHEAD = 64;
+
+  private static final AtomicInteger SENDERS = new AtomicInteger();
+
   private static final String REPAIR =
       "Your previous answer could not be used: %s. Answer again with only a JSON value that"
           + " matches the required schema.";
@@ -32,6 +46,12 @@ public final class Dispatcher implements Iterator<Result> {
   private final PriorityQueue<Work> waiting =
       new PriorityQueue<>((a, b) -> Long.compare(a.notBeforeNanos, b.notBeforeNanos));
   private final LinkedBlockingQueue<Done> done = new LinkedBlockingQueue<>();
+  // owned by the sender between start() and its Done
+  private final LinkedBlockingDeque<Work> toSend = new LinkedBlockingDeque<>();
+  private final int lookahead;
+  private Thread sender;
+  private volatile boolean closed;
+  // queued for the sender or sent, without a Done handled yet
   private int inFlight;
 
   /** One request with its progress so far. */
@@ -60,7 +80,15 @@ public final class Dispatcher implements Iterator<Result> {
     }
   }
 
-  private record Done(Work work, Attempt attempt, double cost) {}
+  /**
+   * What became of a queued request: an attempt's answer, a refusal by the pacer ({@code refused}),
+   * or a failure of the sender itself ({@code error}: the run is broken).
+   */
+  private record Done(
+      Work work, Attempt attempt, double cost, Pacer.Grant refused, Throwable error) {}
+
+  /** From the sender when it has taken half of a full lookahead: time to top it up. */
+  private static final Done TOP_UP = new Done(null, null, 0, null, null);
 
   public Dispatcher(
       Iterator<ChatRequest> input,
@@ -75,6 +103,7 @@ public final class Dispatcher implements Iterator<Result> {
     this.specs = specs;
     this.policy = policy;
     this.maxInFlight = Math.max(1, maxInFlight);
+    this.lookahead = Math.min(LOOKAHEAD, this.maxInFlight);
   }
 
   @Override
@@ -83,6 +112,7 @@ public final class Dispatcher implements Iterator<Result> {
       pump();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      close();
       throw new IllegalStateException("interrupted while waiting for model answers", e);
     }
     return !ready.isEmpty();
@@ -106,13 +136,14 @@ public final class Dispatcher implements Iterator<Result> {
       if (!ready.isEmpty()) {
         return;
       }
-      Work next = inFlight < maxInFlight ? nextStartable() : null;
+      boolean room = inFlight < maxInFlight && toSend.size() < lookahead;
+      Work next = room ? nextStartable() : null;
       if (next != null) {
         start(next);
         continue;
       }
       long waitNanos = TimeUnit.MILLISECONDS.toNanos(50);
-      if (!waiting.isEmpty() && inFlight < maxInFlight) {
+      if (!waiting.isEmpty() && room) {
         waitNanos =
             Math.max(0, Math.min(waitNanos, waiting.peek().notBeforeNanos - System.nanoTime()));
       }
@@ -120,6 +151,19 @@ public final class Dispatcher implements Iterator<Result> {
       if (d != null) {
         handle(d);
       }
+    }
+    if (!moreWork()) {
+      close();
+    }
+  }
+
+  /** Stops the sender thread (requests it has not sent yet are not sent). Idempotent. */
+  @Override
+  public void close() {
+    closed = true;
+    Thread t = sender;
+    if (t != null) {
+      t.interrupt();
     }
   }
 
@@ -164,15 +208,49 @@ public final class Dispatcher implements Iterator<Result> {
                   + ")"));
       return;
     }
-    Pacer.Grant grant = pacer.acquire(w.spec.alias(), w.estimatedTokens, w.estimatedCost);
-    if (!grant.granted()) {
-      String status =
-          grant.refusal() == Pacer.Refusal.BUDGET ? Result.SKIPPED_BUDGET : Result.FAILED;
-      ready.add(finish(w, status, null, null, null, grant.reason()));
-      return;
+    if (closed) {
+      throw new IllegalStateException("the dispatcher was closed while requests remained");
     }
-    w.attempts++;
     inFlight++;
+    if (w.attempts > 0) {
+      toSend.addFirst(w); // a retry that is due goes before new requests
+    } else {
+      toSend.addLast(w);
+    }
+    if (sender == null) {
+      sender = new Thread(this::sendLoop, "qaforge-sender-" + SENDERS.incrementAndGet());
+      sender.setDaemon(true);
+      sender.start();
+    }
+  }
+
+  /** The sender thread: admits each queued request through the pacer and sends it. */
+  private void sendLoop() {
+    Work w = null;
+    try {
+      while (!closed) {
+        w = toSend.take();
+        if (toSend.size() == lookahead / 2) {
+          done.add(TOP_UP); // the consumer may be waiting for answers with the lookahead full
+        }
+        Pacer.Grant grant = pacer.acquire(w.spec.alias(), w.estimatedTokens, w.estimatedCost);
+        if (!grant.granted()) {
+          done.add(new Done(w, null, 0, grant, null));
+          continue;
+        }
+        w.attempts++;
+        send(w);
+      }
+    } catch (InterruptedException e) {
+      if (!closed) {
+        done.add(new Done(w, null, 0, null, e)); // nobody else interrupts it: the run is stopping
+      }
+    } catch (RuntimeException | Error e) {
+      done.add(new Done(w, null, 0, null, e));
+    }
+  }
+
+  private void send(Work w) {
     client
         .send(w.current)
         .whenComplete(
@@ -185,16 +263,33 @@ public final class Dispatcher implements Iterator<Result> {
                   attempt.kind() == Attempt.Kind.OK
                       ? w.spec.cost(attempt.promptTokens(), attempt.completionTokens())
                       : 0;
-              // reported right away, from the callback: the task thread may be blocked in acquire()
+              // reported right away, from the callback: the sender may be blocked in acquire()
               // waiting for exactly this settlement (budget reservations, breaker, pauses)
               pacer.report(w.spec.alias(), attempt, w.estimatedTokens, w.estimatedCost, cost);
-              done.add(new Done(w, attempt, cost));
+              done.add(new Done(w, attempt, cost, null, null));
             });
   }
 
   private void handle(Done d) {
+    if (d == TOP_UP) {
+      return;
+    }
     inFlight--;
+    if (d.error() != null) {
+      close();
+      if (d.error() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException("the request sender stopped: " + d.error(), d.error());
+    }
     Work w = d.work();
+    if (d.refused() != null) {
+      Pacer.Grant grant = d.refused();
+      String status =
+          grant.refusal() == Pacer.Refusal.BUDGET ? Result.SKIPPED_BUDGET : Result.FAILED;
+      ready.add(finish(w, status, null, null, null, grant.reason()));
+      return;
+    }
     Attempt a = d.attempt();
     double cost = d.cost();
     w.cost += cost;

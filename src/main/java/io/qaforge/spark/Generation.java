@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FilterFunction;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Column;
@@ -45,6 +46,7 @@ import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.TaskCompletionListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.collection.JavaConverters;
@@ -485,6 +487,11 @@ public final class Generation {
       Dispatcher d =
           new Dispatcher(
               requests, client, pacer.get(), specs, llm.retry(), llm.maxInFlightPerTask());
+      TaskContext task = TaskContext.get();
+      if (task != null) {
+        // a failed or killed task stops its sender thread (a finished one stops by itself)
+        task.addTaskCompletionListener((TaskCompletionListener) c -> d.close());
+      }
       return new Iterator<>() {
         @Override
         public boolean hasNext() {

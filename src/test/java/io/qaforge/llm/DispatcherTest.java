@@ -256,4 +256,156 @@ class DispatcherTest {
     assertThat(r.error()).contains("empty prompt");
     assertThat(client.sent).isEmpty();
   }
+
+  /** Admits one request every {@code everyMs} ms (sleeping in acquire, as a paced pacer does). */
+  static Pacer pacedEvery(long everyMs) {
+    return new Pacer() {
+      private long next;
+
+      @Override
+      public synchronized Grant acquire(String alias, long tokens, double cost)
+          throws InterruptedException {
+        long now = System.nanoTime();
+        if (next > now) {
+          TimeUnit.NANOSECONDS.sleep(next - now);
+        }
+        next = Math.max(now, next) + TimeUnit.MILLISECONDS.toNanos(everyMs);
+        return Grant.OK;
+      }
+
+      @Override
+      public void report(String alias, Attempt a, long t, double e, double c) {}
+    };
+  }
+
+  @Test
+  void requestsKeepGoingOutWhileTheConsumerIsBusyWithARow() throws Exception {
+    // a Spark task writes each result row before it asks for the next; a slow row (the first one
+    // in a cold JVM took 250 ms) must not stop the requests that the pacer admits meanwhile
+    ScriptedClient client = new ScriptedClient((r, n) -> ok("x"));
+    List<ChatRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      requests.add(request("s" + i, "q" + i, null));
+    }
+    try (Dispatcher d =
+        new Dispatcher(requests.iterator(), client, pacedEvery(5), a -> SPEC, POLICY, 512)) {
+      assertThat(d.hasNext()).isTrue();
+      d.next();
+      int before = client.sent.size();
+      Thread.sleep(300); // the consumer writes its first row
+      int during = client.sent.size() - before;
+      // the pacer admits about 60 in 300 ms: well over half of them must have gone out
+      assertThat(during).as("requests sent while the consumer was busy").isGreaterThan(30);
+      int rest = 0;
+      while (d.hasNext()) {
+        assertThat(d.next().status()).isEqualTo("ok");
+        rest++;
+      }
+      assertThat(rest).isEqualTo(59);
+    }
+    assertThat(client.sent).hasSize(60);
+  }
+
+  @Test
+  void aRetryThatIsDueGoesBeforeQueuedNewRequests() {
+    // r0 is refused once (retry after 1 ms); the other 99 are new. The retry must not wait for the
+    // whole queue ahead of it
+    ScriptedClient client =
+        new ScriptedClient(
+            (r, n) ->
+                r.requestId().equals("r0") && n == 1
+                    ? Attempt.failure(Attempt.Kind.RATE_LIMITED, 429, 5, "slow down", 1)
+                    : ok("x"));
+    List<ChatRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      requests.add(request("r" + i, "q" + i, null));
+    }
+    Map<String, Result> results = run(requests, client, pacedEvery(2), 512);
+    assertThat(results.get("r0").status()).isEqualTo("ok");
+    assertThat(results.get("r0").attempts()).isEqualTo(2);
+    int second = -1;
+    for (int i = 0; i < client.sent.size(); i++) {
+      if (client.sent.get(i).requestId().equals("r0")) {
+        second = i;
+      }
+    }
+    // sent a few requests after the first attempt (its answer takes 2 ms; the pacer sends one
+    // every 2 ms), long before the 64 new requests queued ahead of it would be
+    assertThat(second).isBetween(2, 20);
+  }
+
+  @Test
+  void aBrokenPacerStopsTheRunWithItsOwnError() {
+    Pacer broken =
+        new Pacer() {
+          @Override
+          public Grant acquire(String alias, long tokens, double cost) {
+            throw new IllegalStateException("coordinator unreachable: check the driver");
+          }
+
+          @Override
+          public void report(String alias, Attempt a, long t, double e, double c) {}
+        };
+    ScriptedClient client = new ScriptedClient((r, n) -> ok("x"));
+    Dispatcher d =
+        new Dispatcher(
+            List.of(request("a", "q", null), request("b", "q", null)).iterator(),
+            client,
+            broken,
+            a -> SPEC,
+            POLICY,
+            4);
+    org.assertj.core.api.Assertions.assertThatThrownBy(d::hasNext)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("coordinator unreachable: check the driver");
+    assertThat(client.sent).isEmpty();
+  }
+
+  @Test
+  void closingAnAbandonedDispatcherStopsItsSenderThread() throws Exception {
+    ScriptedClient client = new ScriptedClient((r, n) -> ok("x"));
+    List<ChatRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      requests.add(request("c" + i, "q" + i, null));
+    }
+    Dispatcher d =
+        new Dispatcher(requests.iterator(), client, pacedEvery(20), a -> SPEC, POLICY, 8);
+    assertThat(d.hasNext()).isTrue();
+    java.util.Set<Thread> senders = senderThreads();
+    assertThat(senders).isNotEmpty();
+    d.close(); // a failed Spark task gives up with requests left
+    for (Thread t : senders) {
+      t.join(2000);
+    }
+    assertThat(senders).noneMatch(Thread::isAlive);
+    int sent = client.sent.size();
+    Thread.sleep(100);
+    assertThat(client.sent).as("nothing sent after close").hasSize(sent);
+  }
+
+  @Test
+  void aFinishedDispatcherLeavesNoSenderThreadBehind() throws Exception {
+    ScriptedClient client = new ScriptedClient((r, n) -> ok("x"));
+    List<ChatRequest> requests = List.of(request("f1", "q", null), request("f2", "q", null));
+    Dispatcher d =
+        new Dispatcher(requests.iterator(), client, Pacer.UNLIMITED, a -> SPEC, POLICY, 4);
+    d.next();
+    java.util.Set<Thread> senders = senderThreads();
+    d.next();
+    assertThat(d.hasNext()).isFalse();
+    for (Thread t : senders) {
+      t.join(2000);
+    }
+    assertThat(senders).noneMatch(Thread::isAlive);
+  }
+
+  private static java.util.Set<Thread> senderThreads() {
+    java.util.Set<Thread> out = new java.util.HashSet<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("qaforge-sender-")) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
 }
