@@ -118,6 +118,16 @@ public final class OpenAiHttpClient implements LlmClient {
   private static final MediaType JSON = MediaType.get("application/json");
   private static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
   private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * How long an idle keep-alive connection stays in the pool. Under the 5 s after which uvicorn
+   * (vLLM), llama.cpp's server and Node close idle connections: with its own retries off, okhttp
+   * checks a pooled connection only after 10 s idle, so a connection the server had closed was
+   * reused and the call failed (an IO error and a retry with backoff after each pause of 5-10 s,
+   * such as between two steps).
+   */
+  static final Duration IDLE_KEEP_ALIVE = Duration.ofSeconds(4);
+
   private static final int MAX_ERROR_CHARS = 500;
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final JsonFactory JSON_FACTORY = new JsonFactory();
@@ -225,7 +235,8 @@ public final class OpenAiHttpClient implements LlmClient {
     this.http =
         new OkHttpClient.Builder()
             .dispatcher(dispatcher)
-            .connectionPool(new ConnectionPool(maxInFlight, 5, TimeUnit.MINUTES))
+            .connectionPool(
+                new ConnectionPool(maxInFlight, IDLE_KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS))
             .connectTimeout(connect)
             // no read or write timeout: the call timeout bounds the whole call, and each read or
             // write with a timeout of its own schedules okio's watchdog (CPU per request)
