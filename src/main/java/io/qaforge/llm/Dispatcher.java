@@ -16,7 +16,8 @@ import java.util.function.Function;
  * Runs one stream of requests (a Spark partition) against a backend: many requests in flight, each
  * admitted by the job-wide {@link Pacer}, retried within the {@link RetryPolicy}, checked against
  * its JSON schema, and turned into exactly one {@link Result}. Results come out as they finish (not
- * in input order). All bookkeeping happens on the consuming thread; backend callbacks only enqueue.
+ * in input order). All bookkeeping happens on the consuming thread (the sender thread only counts
+ * attempts); the sender and backend callbacks hand requests and answers over through queues.
  *
  * <p>Admission and sending run on a sender thread of their own: the consuming thread queues up to
  * {@value #LOOKAHEAD} requests ahead (retries first), and the sender waits in the pacer and sends
@@ -230,6 +231,9 @@ public final class Dispatcher implements Iterator<Result>, AutoCloseable {
     try {
       while (!closed) {
         w = toSend.take();
+        if (closed) {
+          return; // the consumer gave up: nothing more is sent (nobody would see the answer)
+        }
         if (toSend.size() == lookahead / 2) {
           done.add(TOP_UP); // the consumer may be waiting for answers with the lookahead full
         }

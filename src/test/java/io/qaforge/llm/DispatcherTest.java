@@ -294,8 +294,9 @@ class DispatcherTest {
       int before = client.sent.size();
       Thread.sleep(300); // the consumer writes its first row
       int during = client.sent.size() - before;
-      // the pacer admits about 60 in 300 ms: well over half of them must have gone out
-      assertThat(during).as("requests sent while the consumer was busy").isGreaterThan(30);
+      // the pacer admits up to 60 in 300 ms; a consuming thread that also sends sent none (a
+      // loaded CI machine sent 23)
+      assertThat(during).as("requests sent while the consumer was busy").isGreaterThanOrEqualTo(10);
       int rest = 0;
       while (d.hasNext()) {
         assertThat(d.next().status()).isEqualTo("ok");
@@ -330,8 +331,8 @@ class DispatcherTest {
       }
     }
     // sent a few requests after the first attempt (its answer takes 2 ms; the pacer sends one
-    // every 2 ms), long before the 64 new requests queued ahead of it would be
-    assertThat(second).isBetween(2, 20);
+    // every 2 ms), long before the 64 new requests queued ahead of it would be (at about 66)
+    assertThat(second).isBetween(2, 40);
   }
 
   @Test
