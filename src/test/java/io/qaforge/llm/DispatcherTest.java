@@ -369,10 +369,12 @@ class DispatcherTest {
     for (int i = 0; i < 1000; i++) {
       requests.add(request("c" + i, "q" + i, null));
     }
+    java.util.Set<Thread> before = senderThreads();
     Dispatcher d =
         new Dispatcher(requests.iterator(), client, pacedEvery(20), a -> SPEC, POLICY, 8);
     assertThat(d.hasNext()).isTrue();
     java.util.Set<Thread> senders = senderThreads();
+    senders.removeAll(before); // only this Dispatcher's sender, not one another test left running
     assertThat(senders).isNotEmpty();
     d.close(); // a failed Spark task gives up with requests left
     for (Thread t : senders) {
@@ -388,10 +390,12 @@ class DispatcherTest {
   void aFinishedDispatcherLeavesNoSenderThreadBehind() throws Exception {
     ScriptedClient client = new ScriptedClient((r, n) -> ok("x"));
     List<ChatRequest> requests = List.of(request("f1", "q", null), request("f2", "q", null));
+    java.util.Set<Thread> before = senderThreads();
     Dispatcher d =
         new Dispatcher(requests.iterator(), client, Pacer.UNLIMITED, a -> SPEC, POLICY, 4);
     d.next();
     java.util.Set<Thread> senders = senderThreads();
+    senders.removeAll(before);
     d.next();
     assertThat(d.hasNext()).isFalse();
     for (Thread t : senders) {
