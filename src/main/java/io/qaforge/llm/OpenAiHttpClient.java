@@ -7,9 +7,12 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qaforge.Hashing;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -18,33 +21,19 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.regex.Pattern;
-import okhttp3.Call;
-import okhttp3.Callback;
-import okhttp3.ConnectionPool;
-import okhttp3.Dispatcher;
-import okhttp3.Headers;
-import okhttp3.HttpUrl;
-import okhttp3.Interceptor;
-import okhttp3.MediaType;
-import okhttp3.OkHttpClient;
-import okhttp3.Protocol;
-import okhttp3.Request;
-import okhttp3.RequestBody;
-import okhttp3.Response;
-import okhttp3.ResponseBody;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@link LlmClient} for any OpenAI-compatible HTTP server (OpenAI, vLLM, llama.cpp server, Ollama,
  * ...): the request bodies the official openai-java SDK writes ({@link RequestBodies#body}, byte
- * for byte), sent on okhttp (the SDK's own HTTP library, relocated with it in the fat jar).
+ * for byte), sent by an {@link HttpTransport}: Netty's event loop for plain-http servers reached
+ * directly (vLLM, llama.cpp server, Ollama on a LAN), okhttp (the SDK's own HTTP library) for https
+ * and proxies ({@link HttpTransport#forUrl}).
  *
  * <p><b>Why not the SDK's service call</b>: {@code client.chat().completions().create(...)} adds,
  * per request, a hop to the common ForkJoinPool ({@code thenComposeAsync}), a new okhttp client per
@@ -66,17 +55,10 @@ import org.slf4j.LoggerFactory;
  * {@link Attempt#withLimits} on every response that has them. The key is sent as {@code
  * Authorization: Bearer} (no header when it is empty) and never appears in error texts.
  *
- * <p><b>Connections</b>: one okhttp client per instance whose {@link Dispatcher} allows {@link
- * #DEFAULT_MAX_IN_FLIGHT} (1,024) concurrent calls in total and per host, on a daemon thread pool
- * (okhttp runs each in-flight call on one thread), with a connection pool keeping up to that many
- * idle connections for 5 minutes. Calls beyond the limit wait in okhttp's queue (their timeout
- * starts when they leave it).
- *
- * <p><b>Timeout</b>: the configured request timeout is okhttp's call timeout (connect + send + wait
- * for the whole answer); connect alone is capped at 10 s. There is no separate read or write
- * timeout: the call timeout already bounds both, and a timeout per read or write makes okio
- * schedule its watchdog on every socket read and write (measured at 400 req/s and 200 ms latency:
- * 0.72-0.77 ms CPU per request without them, 0.81-0.83 with them).
+ * <p><b>Connections and timeout</b>: see {@link NettyTransport} and {@link OkHttpTransport}; both
+ * allow {@link #DEFAULT_MAX_IN_FLIGHT} (1,024) calls at once per client (more wait in a queue, and
+ * their timeout starts when they leave it) and apply the configured request timeout to the whole
+ * call (connect + send + the whole answer), connect alone capped at 10 s.
  *
  * <p><b>Requests</b>: the alias of the {@link ChatRequest} selects a registered {@link ModelSpec}
  * (model name, style). Style {@code chat}: {@code POST /chat/completions} with the messages (roles
@@ -100,10 +82,9 @@ import org.slf4j.LoggerFactory;
  * jackson-module-kotlin, whose first use loads and reflects on many classes (measured through the
  * SDK's call: the first answer took 580 ms at 300 ms server latency, the first 429 500-800 ms to
  * classify). While they wait, every other call of that moment waits too, so the pacer learns of an
- * overload late and from a wrong in-flight count. Each new client therefore sends two warm-up calls
- * on a daemon thread: a chat request with a JSON schema that an okhttp interceptor of this client
- * answers in-process, once with an answer and once with a 429. They never reach the network, are
- * never paced, counted or billed, and leave this class's paths loaded before the first real call
+ * overload late and from a wrong in-flight count. Each new client therefore builds a chat request
+ * with a JSON schema on a daemon thread and classifies two canned replies to it, an answer and a
+ * 429, exactly as real replies are. Nothing reaches the network, is paced, counted or billed
  * ({@link #warmUp()}).
  *
  * <p><b>Sharing</b>: {@link #shared} keeps one client per JVM per (base URL, SHA-256 of the key,
@@ -111,20 +92,17 @@ import org.slf4j.LoggerFactory;
  * does nothing (other tasks use it); its threads are daemons.
  */
 public final class OpenAiHttpClient implements LlmClient {
-  /** Concurrent HTTP calls per client (okhttp dispatcher, total and per host). */
+  /** Concurrent HTTP calls per client (more wait in the transport's queue). */
   public static final int DEFAULT_MAX_IN_FLIGHT = 1024;
 
   private static final Logger LOG = LoggerFactory.getLogger(OpenAiHttpClient.class);
-  private static final MediaType JSON = MediaType.get("application/json");
   private static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
-  private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
-
   /**
-   * How long an idle keep-alive connection stays in the pool. Under the 5 s after which uvicorn
-   * (vLLM), llama.cpp's server and Node close idle connections: with its own retries off, okhttp
-   * checks a pooled connection only after 10 s idle, so a connection the server had closed was
-   * reused and the call failed (an IO error and a retry with backoff after each pause of 5-10 s,
-   * such as between two steps).
+   * How long an idle keep-alive connection stays in okhttp's pool. Under the 5 s after which
+   * uvicorn (vLLM), llama.cpp's server and Node close idle connections: with its own retries off,
+   * okhttp checks a pooled connection only after 10 s idle, so a connection the server had closed
+   * was reused and the call failed (an IO error and a retry with backoff after each pause of 5-10
+   * s, such as between two steps). Netty's event loop sees such closes itself.
    */
   static final Duration IDLE_KEEP_ALIVE = Duration.ofSeconds(4);
 
@@ -135,9 +113,7 @@ public final class OpenAiHttpClient implements LlmClient {
   private static final ConcurrentHashMap<String, OpenAiHttpClient> SHARED =
       new ConcurrentHashMap<>();
 
-  // the warm-up calls: marked by a header, answered by WarmUpAnswers, never sent
-  private static final String WARM_UP_HEADER = "x-qaforge-warm-up";
-  private static final long WARM_UP_MAX_SECONDS = 60;
+  // the warm-up: a request built and two canned replies classified, never sent
   private static final ModelSpec WARM_UP_SPEC =
       new ModelSpec("warm-up", "openai", "warm-up", "chat", "", 0, 0, 0, "o200k_base", 0, 0, "");
   private static final String WARM_UP_SCHEMA =
@@ -157,21 +133,21 @@ public final class OpenAiHttpClient implements LlmClient {
   private final String apiKey; // only to redact it from error texts
   private final boolean maxCompletionTokens;
   private final boolean shared;
-  private final OkHttpClient http;
+  private final HttpTransport http;
   private final String authorization; // the Authorization header, null without a key
-  private final HttpUrl chatUrl;
-  private final HttpUrl completionsUrl;
+  private final URI chatUrl;
+  private final URI completionsUrl;
   private final Map<String, ModelSpec> specs = new ConcurrentHashMap<>();
   private final CompletableFuture<List<Attempt>> warmUp = new CompletableFuture<>();
 
   /** A client of its own (closed by {@link #close}); specs can be added with {@link #register}. */
   public OpenAiHttpClient(String baseUrl, String apiKey, Duration timeout) {
-    this(baseUrl, apiKey, timeout, List.of(), DEFAULT_MAX_IN_FLIGHT, false);
+    this(baseUrl, apiKey, timeout, List.of(), DEFAULT_MAX_IN_FLIGHT, false, false);
   }
 
   public OpenAiHttpClient(
       String baseUrl, String apiKey, Duration timeout, Collection<ModelSpec> models) {
-    this(baseUrl, apiKey, timeout, models, DEFAULT_MAX_IN_FLIGHT, false);
+    this(baseUrl, apiKey, timeout, models, DEFAULT_MAX_IN_FLIGHT, false, false);
   }
 
   public OpenAiHttpClient(
@@ -180,7 +156,14 @@ public final class OpenAiHttpClient implements LlmClient {
       Duration timeout,
       Collection<ModelSpec> models,
       int maxInFlight) {
-    this(baseUrl, apiKey, timeout, models, maxInFlight, false);
+    this(baseUrl, apiKey, timeout, models, maxInFlight, false, false);
+  }
+
+  /** A client of its own on okhttp whatever the URL (tests of that transport on plain http). */
+  static OpenAiHttpClient onOkHttp(
+      String baseUrl, String apiKey, Duration timeout, Collection<ModelSpec> models) {
+    return new OpenAiHttpClient(
+        baseUrl, apiKey, timeout, models, DEFAULT_MAX_IN_FLIGHT, false, true);
   }
 
   private OpenAiHttpClient(
@@ -189,7 +172,8 @@ public final class OpenAiHttpClient implements LlmClient {
       Duration timeout,
       Collection<ModelSpec> models,
       int maxInFlight,
-      boolean shared) {
+      boolean shared,
+      boolean okHttp) {
     if (baseUrl == null || baseUrl.isBlank()) {
       throw new IllegalArgumentException("baseUrl is required (e.g. http://127.0.0.1:8000/v1)");
     }
@@ -199,7 +183,7 @@ public final class OpenAiHttpClient implements LlmClient {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("maxInFlight must be positive");
     }
-    HttpUrl base = HttpUrl.parse(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+    URI base = httpUrl(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
     if (base == null) {
       throw new IllegalArgumentException(
           "baseUrl '"
@@ -215,39 +199,26 @@ public final class OpenAiHttpClient implements LlmClient {
     this.authorization = this.apiKey.isEmpty() ? null : "Bearer " + this.apiKey;
     this.shared = shared;
     this.maxCompletionTokens = RequestBodies.isOpenAi(baseUrl);
-    AtomicInteger threads = new AtomicInteger();
-    ThreadPoolExecutor executor =
-        new ThreadPoolExecutor(
-            0,
-            Integer.MAX_VALUE,
-            60,
-            TimeUnit.SECONDS,
-            new SynchronousQueue<>(),
-            r -> {
-              Thread t = new Thread(r, "qaforge-openai-" + threads.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-    Dispatcher dispatcher = new Dispatcher(executor);
-    dispatcher.setMaxRequests(maxInFlight);
-    dispatcher.setMaxRequestsPerHost(maxInFlight);
-    Duration connect = timeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? timeout : MAX_CONNECT_TIMEOUT;
     this.http =
-        new OkHttpClient.Builder()
-            .dispatcher(dispatcher)
-            .connectionPool(
-                new ConnectionPool(maxInFlight, IDLE_KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS))
-            .connectTimeout(connect)
-            // no read or write timeout: the call timeout bounds the whole call, and each read or
-            // write with a timeout of its own schedules okio's watchdog (CPU per request)
-            .readTimeout(Duration.ZERO)
-            .writeTimeout(Duration.ZERO)
-            .callTimeout(timeout)
-            .retryOnConnectionFailure(false)
-            .addInterceptor(new WarmUpAnswers())
-            .build();
+        okHttp
+            ? new OkHttpTransport(timeout, maxInFlight)
+            : HttpTransport.forUrl(base, timeout, maxInFlight);
     register(models);
-    executor.execute(this::runWarmUp);
+    Thread warm = new Thread(this::runWarmUp, "qaforge-openai-warm-up");
+    warm.setDaemon(true);
+    warm.start();
+  }
+
+  /** An absolute http or https URL with a host, else null. */
+  private static URI httpUrl(String url) {
+    try {
+      URI u = new URI(url);
+      boolean http =
+          "http".equalsIgnoreCase(u.getScheme()) || "https".equalsIgnoreCase(u.getScheme());
+      return http && u.getHost() != null ? u : null;
+    } catch (java.net.URISyntaxException e) {
+      return null;
+    }
   }
 
   /**
@@ -274,46 +245,24 @@ public final class OpenAiHttpClient implements LlmClient {
               WARM_UP_SCHEMA,
               false,
               0);
+      RequestBodies.body(r, WARM_UP_SPEC, maxCompletionTokens);
+      Map<String, String> headers =
+          Map.of("retry-after-ms", "1", "x-ratelimit-limit-requests", "1000");
+      Function<String, String> header =
+          name -> headers.get(name.toLowerCase(java.util.Locale.ROOT));
       List<Attempt> out = new ArrayList<>();
-      for (int status : new int[] {200, 429}) {
-        Request.Builder call = request(r, WARM_UP_SPEC);
-        call.header(WARM_UP_HEADER, Integer.toString(status));
-        out.add(call(call.build(), System.nanoTime()).get(WARM_UP_MAX_SECONDS, TimeUnit.SECONDS));
+      for (String reply : new String[] {WARM_UP_ANSWER, WARM_UP_REFUSAL}) {
+        int status = reply == WARM_UP_ANSWER ? 200 : 429;
+        out.add(
+            outcome(
+                new HttpTransport.Reply(status, header, reply.getBytes(StandardCharsets.UTF_8)),
+                System.nanoTime()));
       }
+      http.warmUp();
       warmUp.complete(List.copyOf(out));
-    } catch (Exception e) { // only slower first calls: the real ones do not depend on it
+    } catch (RuntimeException e) { // only slower first calls: the real ones do not depend on it
       LOG.debug("the client's warm-up did not finish: {}", clean(String.valueOf(e)));
       warmUp.completeExceptionally(e);
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  /**
-   * Answers this client's own warm-up calls (marked by {@link #WARM_UP_HEADER}) without the
-   * network; every other call proceeds unchanged.
-   */
-  private static final class WarmUpAnswers implements Interceptor {
-    @Override
-    public Response intercept(Chain chain) throws IOException {
-      Request request = chain.request();
-      String status = request.header(WARM_UP_HEADER);
-      if (status == null) {
-        return chain.proceed(request);
-      }
-      boolean ok = "200".equals(status);
-      return new Response.Builder()
-          .request(request)
-          .protocol(Protocol.HTTP_1_1)
-          .code(ok ? 200 : 429)
-          .message(ok ? "OK" : "Too Many Requests")
-          .header("retry-after-ms", "1")
-          .header("x-ratelimit-limit-requests", "1000")
-          .body(
-              ResponseBody.create(
-                  ok ? WARM_UP_ANSWER : WARM_UP_REFUSAL, MediaType.get("application/json")))
-          .build();
     }
   }
 
@@ -331,7 +280,8 @@ public final class OpenAiHttpClient implements LlmClient {
     return SHARED.computeIfAbsent(
         key,
         k ->
-            new OpenAiHttpClient(baseUrl, apiKey, timeout, List.of(), DEFAULT_MAX_IN_FLIGHT, true));
+            new OpenAiHttpClient(
+                baseUrl, apiKey, timeout, List.of(), DEFAULT_MAX_IN_FLIGHT, true, false));
   }
 
   /** {@link #shared(String, String, Duration)} with {@code models} registered on it. */
@@ -386,50 +336,16 @@ public final class OpenAiHttpClient implements LlmClient {
   /** One call for {@code request} with an explicit model spec (its alias is not looked up). */
   public CompletableFuture<Attempt> send(ChatRequest request, ModelSpec spec) {
     long start = System.nanoTime();
+    byte[] body;
     try {
-      return call(request(request, spec).build(), start);
-    } catch (RuntimeException e) {
+      body = RequestBodies.body(request, spec, maxCompletionTokens);
+    } catch (RuntimeException e) { // a request that cannot be built: unknown role, bad schema
       return CompletableFuture.completedFuture(failure(e, start));
     }
-  }
-
-  /**
-   * The HTTP request for {@code r}: its body is {@link RequestBodies#body}, the bytes the SDK's
-   * parameter builders and JSON mapper would produce (and the Batch files carry).
-   *
-   * @throws IllegalArgumentException when the request cannot be built (unknown role, bad schema)
-   */
-  private Request.Builder request(ChatRequest r, ModelSpec spec) {
-    Request.Builder b =
-        new Request.Builder()
-            .url(RequestBodies.completionStyle(spec) ? completionsUrl : chatUrl)
-            .post(RequestBody.create(RequestBodies.body(r, spec, maxCompletionTokens), JSON));
-    if (authorization != null) {
-      b.header("Authorization", authorization);
-    }
-    return b;
-  }
-
-  /**
-   * One call on okhttp's dispatcher; the future completes on the call's thread, never with an
-   * exception.
-   */
-  private CompletableFuture<Attempt> call(Request request, long start) {
-    CompletableFuture<Attempt> out = new CompletableFuture<>();
-    http.newCall(request)
-        .enqueue(
-            new Callback() {
-              @Override
-              public void onFailure(Call call, IOException e) {
-                out.complete(failure(e, start));
-              }
-
-              @Override
-              public void onResponse(Call call, Response response) {
-                out.complete(outcome(response, start));
-              }
-            });
-    return out;
+    // completes on the transport's thread, never exceptionally
+    return http.post(
+            RequestBodies.completionStyle(spec) ? completionsUrl : chatUrl, body, authorization)
+        .handle((reply, e) -> reply != null ? outcome(reply, start) : failure(e, start));
   }
 
   @Override
@@ -440,8 +356,7 @@ public final class OpenAiHttpClient implements LlmClient {
   }
 
   private void shutdown() {
-    http.dispatcher().executorService().shutdown();
-    http.connectionPool().evictAll();
+    http.close();
   }
 
   @Override
@@ -452,8 +367,10 @@ public final class OpenAiHttpClient implements LlmClient {
         + (apiKey.isEmpty() ? "(none)" : "***")
         + ", timeout="
         + timeout
+        + ", transport="
+        + http
         + ", maxInFlight="
-        + http.dispatcher().getMaxRequests()
+        + http.maxInFlight()
         + (shared ? ", shared" : "")
         + "]";
   }
@@ -462,10 +379,11 @@ public final class OpenAiHttpClient implements LlmClient {
 
   // ---------------------------------------------------------------------------------- outcomes
 
-  /** The Attempt for a response: its answer (2xx) or the server's refusal; closes it. */
-  private Attempt outcome(Response response, long start) {
-    try (response) {
-      return response.isSuccessful() ? answer(response, start) : rejection(response, start);
+  /** The Attempt for a reply: its answer (2xx) or the server's refusal. */
+  private Attempt outcome(HttpTransport.Reply reply, long start) {
+    try {
+      boolean ok = reply.status() >= 200 && reply.status() < 300;
+      return ok ? answer(reply, start) : rejection(reply, start);
     } catch (RuntimeException e) { // never complete the future exceptionally
       return Attempt.failure(
           Attempt.Kind.CLIENT_ERROR, 0, -1, clean("client failure: " + e), millis(start));
@@ -473,37 +391,36 @@ public final class OpenAiHttpClient implements LlmClient {
   }
 
   /** A non-2xx answer: 429, 5xx/408/409 (retryable) or another 4xx, with the server's message. */
-  private Attempt rejection(Response response, long start) {
-    int status = response.code();
-    Headers headers = response.headers();
+  private Attempt rejection(HttpTransport.Reply reply, long start) {
+    int status = reply.status();
     Attempt.Kind kind =
         status == 429
             ? Attempt.Kind.RATE_LIMITED
             : status >= 500 || status == 408 || status == 409
                 ? Attempt.Kind.SERVER_ERROR
                 : Attempt.Kind.CLIENT_ERROR;
-    String body;
-    try {
-      body = response.peekBody(MAX_ERROR_BODY_BYTES).string();
-    } catch (IOException e) {
-      body = "";
-    }
+    byte[] bytes = reply.body();
+    String body =
+        new String(bytes, 0, Math.min(bytes.length, MAX_ERROR_BODY_BYTES), StandardCharsets.UTF_8);
     return limits(
         Attempt.failure(
-            kind, status, retryAfterMs(headers), clean(errorText(status, body)), millis(start)),
-        headers);
+            kind,
+            status,
+            retryAfterMs(reply.header()),
+            clean(errorText(status, body)),
+            millis(start)),
+        reply.header());
   }
 
-  private Attempt answer(Response response, long start) {
-    Headers headers = response.headers();
-    int status = response.code();
-    try (InputStream in = response.body().byteStream()) {
+  private Attempt answer(HttpTransport.Reply reply, long start) {
+    int status = reply.status();
+    try (InputStream in = new ByteArrayInputStream(reply.body())) {
       Answer answer = readAnswer(in);
       if (!answer.hasChoice) {
         return limits(
             Attempt.failure(
                 Attempt.Kind.MALFORMED, status, -1, "answer has no choices", millis(start)),
-            headers);
+            reply.header());
       }
       Attempt a =
           Attempt.ok(
@@ -516,9 +433,9 @@ public final class OpenAiHttpClient implements LlmClient {
       if (answer.refusal != null) {
         a = a.withRefusal(answer.refusal);
       }
-      return limits(a, headers);
+      return limits(a, reply.header());
     } catch (IOException | RuntimeException e) {
-      return limits(malformed(e, status, start), headers);
+      return limits(malformed(e, status, start), reply.header());
     }
   }
 
@@ -635,21 +552,18 @@ public final class OpenAiHttpClient implements LlmClient {
         Attempt.Kind.MALFORMED, status, -1, clean("unreadable answer: " + what), millis(start));
   }
 
-  /** A call okhttp could not complete (an IOException) or a request that could not be built. */
+  /** A call the transport could not complete (an IOException) or a request that cannot be built. */
   private Attempt failure(Throwable e, long start) {
     long latency = millis(start);
-    Throwable io = e;
-    while (io != null && !(io instanceof IOException)) {
-      io = io.getCause();
-    }
-    if (io instanceof InterruptedIOException && "executor rejected".equals(io.getMessage())) {
+    Throwable io = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (io instanceof HttpTransport.Closed) {
       return Attempt.failure(Attempt.Kind.IO_ERROR, 0, -1, "the client was closed", latency);
     }
-    if (io instanceof InterruptedIOException) { // okhttp call/read/connect timeouts
+    if (io instanceof InterruptedIOException) { // call and connect timeouts
       return Attempt.failure(
           Attempt.Kind.TIMEOUT, 0, -1, "no answer within " + timeout.toMillis() + " ms", latency);
     }
-    if (io != null) {
+    if (io instanceof IOException) {
       return Attempt.failure(
           Attempt.Kind.IO_ERROR,
           0,
@@ -657,12 +571,12 @@ public final class OpenAiHttpClient implements LlmClient {
           clean(io.getClass().getSimpleName() + ": " + io.getMessage()),
           latency);
     }
-    // a request that cannot be built or sent (bad schema, unknown role, closed client): not retried
+    // a request that cannot be built (bad schema, unknown role): not retried
     return Attempt.failure(
         Attempt.Kind.CLIENT_ERROR,
         0,
         -1,
-        clean(e.getClass().getSimpleName() + ": " + e.getMessage()),
+        clean(io.getClass().getSimpleName() + ": " + io.getMessage()),
         latency);
   }
 
@@ -708,14 +622,14 @@ public final class OpenAiHttpClient implements LlmClient {
     return out.length() > MAX_ERROR_CHARS ? out.substring(0, MAX_ERROR_CHARS) + "..." : out;
   }
 
-  private static Attempt limits(Attempt a, Headers headers) {
+  private static Attempt limits(Attempt a, Function<String, String> headers) {
     long rpm = headerLong(headers, "x-ratelimit-limit-requests");
     long tpm = headerLong(headers, "x-ratelimit-limit-tokens");
     return rpm < 0 && tpm < 0 ? a : a.withLimits(rpm, tpm);
   }
 
-  private static long headerLong(Headers headers, String name) {
-    String v = first(headers, name);
+  private static long headerLong(Function<String, String> headers, String name) {
+    String v = headers.apply(name);
     if (v == null) {
       return -1;
     }
@@ -730,9 +644,12 @@ public final class OpenAiHttpClient implements LlmClient {
     }
   }
 
-  /** retry-after-ms (ms), else Retry-After (seconds or an HTTP date), else -1. */
-  static long retryAfterMs(Headers headers) {
-    String ms = first(headers, "retry-after-ms");
+  /**
+   * retry-after-ms (ms), else Retry-After (seconds or an HTTP date), else -1; {@code headers} gives
+   * a header's first value by name (case-insensitive), or null.
+   */
+  static long retryAfterMs(Function<String, String> headers) {
+    String ms = headers.apply("retry-after-ms");
     if (ms != null) {
       try {
         double v = Double.parseDouble(ms.trim());
@@ -743,7 +660,7 @@ public final class OpenAiHttpClient implements LlmClient {
         // try Retry-After
       }
     }
-    String s = first(headers, "retry-after");
+    String s = headers.apply("retry-after");
     if (s == null) {
       return -1;
     }
@@ -761,14 +678,6 @@ public final class OpenAiHttpClient implements LlmClient {
         return -1;
       }
     }
-  }
-
-  private static String first(Headers headers, String name) {
-    if (headers == null) {
-      return null;
-    }
-    List<String> values = headers.values(name);
-    return values.isEmpty() ? null : values.get(0);
   }
 
   private static long millis(long startNanos) {
