@@ -97,6 +97,7 @@ public final class OpenAiHttpClient implements LlmClient {
 
   private static final Logger LOG = LoggerFactory.getLogger(OpenAiHttpClient.class);
   private static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
+
   /**
    * How long an idle keep-alive connection stays in okhttp's pool. Under the 5 s after which
    * uvicorn (vLLM), llama.cpp's server and Node close idle connections: with its own retries off,

@@ -514,4 +514,97 @@ abstract class OpenAiHttpClientCases {
     }
     return out;
   }
+
+  /**
+   * A keep-alive HTTP/1.1 server that answers every chat call at once and, like uvicorn (vLLM) or
+   * llama.cpp's server, closes a connection that stays idle for {@code idleMs}. Counts the
+   * connections it accepted.
+   */
+  private static final class IdleClosingServer implements AutoCloseable {
+    private static final byte[] ANSWER =
+        ("{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\","
+                + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},"
+                + "\"finish_reason\":\"stop\"}],"
+                + "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}")
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    final ServerSocket socket;
+    final java.util.concurrent.atomic.AtomicInteger connections =
+        new java.util.concurrent.atomic.AtomicInteger();
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+
+    IdleClosingServer(int idleMs) throws java.io.IOException {
+      socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+      threads.execute(
+          () -> {
+            while (!socket.isClosed()) {
+              try {
+                java.net.Socket c = socket.accept();
+                connections.incrementAndGet();
+                threads.execute(() -> serve(c, idleMs));
+              } catch (java.io.IOException e) {
+                return; // closed
+              }
+            }
+          });
+    }
+
+    String baseUrl() {
+      return "http://127.0.0.1:" + socket.getLocalPort() + "/v1";
+    }
+
+    private static void serve(java.net.Socket c, int idleMs) {
+      try (c) {
+        c.setSoTimeout(idleMs);
+        java.io.InputStream in = c.getInputStream();
+        while (true) {
+          StringBuilder head = new StringBuilder();
+          int b;
+          while (!head.toString().endsWith("\r\n\r\n") && (b = in.read()) >= 0) {
+            head.append((char) b);
+          }
+          if (!head.toString().endsWith("\r\n\r\n")) {
+            return; // the client closed it
+          }
+          java.util.regex.Matcher m =
+              java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+          in.readNBytes(m.find() ? Integer.parseInt(m.group(1)) : 0);
+          String status =
+              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                  + ANSWER.length
+                  + "\r\n\r\n";
+          c.getOutputStream().write(status.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          c.getOutputStream().write(ANSWER);
+          c.getOutputStream().flush();
+        }
+      } catch (java.net.SocketTimeoutException e) {
+        // idle too long: closed, as the servers do
+      } catch (java.io.IOException e) {
+        // the client went away
+      }
+    }
+
+    @Override
+    public void close() throws java.io.IOException {
+      socket.close();
+      threads.shutdownNow();
+    }
+  }
+
+  @Test
+  void aConnectionIdleForFiveSecondsIsNotReusedAfterTheServerClosedIt() throws Exception {
+    // a pause of 5 s between two calls (a job boundary between steps) against a server that
+    // closes connections idle for 4.5 s: the second call must open a new connection, not fail on
+    // the closed one (okhttp only checks pooled connections idle for 10 s or more)
+    try (IdleClosingServer server =
+            new IdleClosingServer((int) OpenAiHttpClient.IDLE_KEEP_ALIVE.toMillis() + 500);
+        OpenAiHttpClient c =
+            newClient(server.baseUrl(), KEY, Duration.ofSeconds(10), List.of(CHAT))) {
+      assertThat(send(c, request("chat-alias", "before the pause")).kind())
+          .isEqualTo(Attempt.Kind.OK);
+      Thread.sleep(OpenAiHttpClient.IDLE_KEEP_ALIVE.toMillis() + 1000);
+      Attempt after = send(c, request("chat-alias", "after the pause"));
+      assertThat(after.kind()).as(String.valueOf(after.error())).isEqualTo(Attempt.Kind.OK);
+      assertThat(server.connections.get()).isEqualTo(2);
+    }
+  }
 }
