@@ -16,7 +16,7 @@ import java.util.function.Function;
  * java.io.InterruptedIOException}) when the call timeout passed, {@link Closed} after {@link
  * #close}, any other IOException for refused, reset or broken connections.
  *
- * <p>Two implementations: {@link NettyTransport} (one event-loop thread for every connection) for
+ * <p>Two implementations: {@link NettyTransport} (two event-loop threads for all connections) for
  * plain {@code http://} servers reached without a proxy, the usual case for vLLM, llama.cpp server
  * and Ollama, and {@link OkHttpTransport} (one thread per call in flight; TLS, HTTP/2 and proxies)
  * for everything else. {@link #forUrl} picks one.
