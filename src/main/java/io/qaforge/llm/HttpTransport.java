@@ -53,6 +53,14 @@ interface HttpTransport extends AutoCloseable {
     }
   }
 
+  /** Connect alone may take at most this long (the call timeout if shorter). */
+  Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  /** The connect timeout for a call timeout: the shorter of the two. */
+  static Duration connectTimeout(Duration callTimeout) {
+    return callTimeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? callTimeout : MAX_CONNECT_TIMEOUT;
+  }
+
   /**
    * {@link NettyTransport} for an {@code http://} base URL the default {@link ProxySelector} sends
    * directly, else {@link OkHttpTransport}.

@@ -115,16 +115,14 @@ final class NettyTransport implements HttpTransport {
         epoll
             ? new EpollEventLoopGroup(EVENT_LOOPS, threads)
             : new NioEventLoopGroup(EVENT_LOOPS, threads);
-    Duration connect =
-        timeout.compareTo(OkHttpTransport.MAX_CONNECT_TIMEOUT) < 0
-            ? timeout
-            : OkHttpTransport.MAX_CONNECT_TIMEOUT;
     this.bootstrap =
         new Bootstrap()
             .group(group)
             .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
             .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connect.toMillis())
+            .option(
+                ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                (int) HttpTransport.connectTimeout(timeout).toMillis())
             .handler(
                 new ChannelInitializer<Channel>() {
                   @Override

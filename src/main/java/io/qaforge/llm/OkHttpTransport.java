@@ -26,7 +26,7 @@ import okhttp3.Response;
  * TLS, HTTP/2 and the default proxy selector. One okhttp client whose {@link Dispatcher} allows
  * {@code maxInFlight} concurrent calls in total and per host, on a daemon thread pool (okhttp runs
  * each call in flight on one thread), with a connection pool keeping up to that many idle
- * connections for 5 minutes.
+ * connections for {@link OpenAiHttpClient#IDLE_KEEP_ALIVE} (4 s).
  *
  * <p><b>Timeout</b>: the call timeout (connect + send + wait for the whole answer); connect alone
  * is capped at 10 s. There is no separate read or write timeout: the call timeout already bounds
@@ -35,7 +35,6 @@ import okhttp3.Response;
  * 0.81-0.83 with them).
  */
 final class OkHttpTransport implements HttpTransport {
-  static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   private static final MediaType JSON = MediaType.get("application/json");
 
   private final OkHttpClient http;
@@ -57,7 +56,6 @@ final class OkHttpTransport implements HttpTransport {
     Dispatcher dispatcher = new Dispatcher(executor);
     dispatcher.setMaxRequests(maxInFlight);
     dispatcher.setMaxRequestsPerHost(maxInFlight);
-    Duration connect = timeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? timeout : MAX_CONNECT_TIMEOUT;
     this.http =
         new OkHttpClient.Builder()
             .dispatcher(dispatcher)
@@ -66,7 +64,7 @@ final class OkHttpTransport implements HttpTransport {
                     maxInFlight,
                     OpenAiHttpClient.IDLE_KEEP_ALIVE.toMillis(),
                     TimeUnit.MILLISECONDS))
-            .connectTimeout(connect)
+            .connectTimeout(HttpTransport.connectTimeout(timeout))
             .readTimeout(Duration.ZERO)
             .writeTimeout(Duration.ZERO)
             .callTimeout(timeout)
