@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sequence;
 import static org.apache.spark.sql.functions.when;
@@ -32,8 +31,10 @@ import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.function.FilterFunction;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -46,6 +47,8 @@ import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.SerializableConfiguration;
 import org.apache.spark.util.TaskCompletionListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -343,14 +346,18 @@ public final class Generation {
   }
 
   private void callInChunks(Dataset<Row> todo, Spec spec, String backend, String cachePath) {
-    Dataset<Row> pending = todo.persist();
+    SparkSession spark = todo.sparkSession();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    // plain RDD jobs from here on: a chunk costs no query planning or code generation, only its
+    // Delta commit
+    JavaRDD<Row> pending = todo.javaRDD().persist(StorageLevel.MEMORY_AND_DISK());
     try {
       long count = pending.count();
       if (count == 0) {
         LOG.info("{}: all answers cached, no calls", spec.step());
         return;
       }
-      int parallelism = pending.sparkSession().sparkContext().defaultParallelism();
+      int parallelism = spark.sparkContext().defaultParallelism();
       // HTTP calls wait on the network, not on CPU: one task per chunk and as many chunks at once
       // as Spark has task slots, so when one chunk drains its last answers and commits, the others
       // keep the request rate up. llama.cpp is CPU-bound: each chunk uses every slot, two at a
@@ -368,11 +375,9 @@ public final class Generation {
           spec.alias(),
           Math.min(count, llm.chunkSize()),
           concurrent);
-      Dataset<Row> sliced =
-          pending.withColumn(
-              "_slice",
-              pmod(org.apache.spark.sql.functions.hash(col("request_id")), lit(plan.slices())));
-      int sliceField = sliced.schema().fieldIndex("_slice");
+      Broadcast<SerializableConfiguration> hadoop =
+          jsc.broadcast(new SerializableConfiguration(spark.sessionState().newHadoopConf()));
+      CallPartition caller = new CallPartition(spec, backend, llm, run.id(), run.pacerFactory());
       AutoCloseable progress = run.progress(spec.step(), count);
       ExecutorService pool = Executors.newFixedThreadPool(concurrent);
       CompletionService<int[]> done = new ExecutorCompletionService<>(pool);
@@ -383,26 +388,14 @@ public final class Generation {
           int[] range;
           while (running < concurrent
               && (range = plan.next((System.nanoTime() - started) / 1e9)) != null) {
-            int from = range[0];
-            int to = range[1];
             int[] chunk = range;
-            // a typed filter: no generated code per chunk (its bounds would be new literals)
-            Dataset<Row> rows =
-                sliced
-                    .filter(
-                        (FilterFunction<Row>)
-                            r -> {
-                              int slice = r.getInt(sliceField);
-                              return slice >= from && slice < to;
-                            })
-                    .drop("_slice");
+            JavaRDD<CacheFiles.Written> files =
+                chunkFiles(pending, plan.slices(), chunk, tasksPerChunk, caller, cachePath, hadoop);
             done.submit(
                 () -> {
-                  call(rows, spec, backend, tasksPerChunk)
-                      .write()
-                      .format("delta")
-                      .mode("append")
-                      .save(cachePath);
+                  jsc.setJobDescription(
+                      spec.step() + ": calls of slices " + chunk[0] + "-" + chunk[1]);
+                  CacheFiles.commit(spark, cachePath, files.collect(), "a chunk of answers");
                   return chunk;
                 });
             running++;
@@ -425,10 +418,38 @@ public final class Generation {
       } finally {
         pool.shutdownNow();
         closeQuietly(progress);
+        hadoop.destroy();
       }
     } finally {
-      pending.unpersist();
+      pending.unpersist(false);
     }
+  }
+
+  /**
+   * The Parquet files of one chunk: the pending rows whose slice is in {@code range} called in
+   * {@code tasks} task(s), each writing its answers as one file in the cache folder.
+   */
+  private static JavaRDD<CacheFiles.Written> chunkFiles(
+      JavaRDD<Row> pending,
+      int slices,
+      int[] range,
+      int tasks,
+      CallPartition caller,
+      String cachePath,
+      Broadcast<SerializableConfiguration> hadoop) {
+    int from = range[0];
+    int to = range[1];
+    JavaRDD<Row> rows =
+        pending.filter(
+            r -> {
+              int slice = Math.floorMod(r.getString(0).hashCode(), slices);
+              return slice >= from && slice < to;
+            });
+    JavaRDD<Row> parts = tasks == 1 ? rows.coalesce(1) : rows.repartition(tasks);
+    return parts.mapPartitions(
+        it ->
+            CacheFiles.write(caller.call(it), CACHE_SCHEMA, cachePath, hadoop.value().value())
+                .iterator());
   }
 
   private static void closeQuietly(AutoCloseable c) {

@@ -1,0 +1,221 @@
+package io.qaforge.spark;
+
+import io.qaforge.QaforgeException;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
+import org.apache.parquet.schema.Types;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
+import org.apache.spark.sql.delta.DeltaOperations;
+import org.apache.spark.sql.delta.actions.Action;
+import org.apache.spark.sql.delta.actions.AddFile;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import scala.Option;
+import scala.collection.JavaConverters;
+
+/**
+ * Appends rows to a Delta table without a Spark SQL job: a task writes its rows as one Parquet file
+ * in the table's folder and returns a {@link Written}; the driver commits the files of a chunk as
+ * one blind append. A chunk of the response cache costs no query planning, code generation or
+ * write-job set-up, only the Delta commit. A task attempt that fails or loses to a speculative copy
+ * leaves an unreferenced file behind (never part of the table; VACUUM removes it): only the results
+ * of the attempts Spark keeps are committed, so no answer is committed twice.
+ *
+ * <p>Columns of type string, int, bigint, double and timestamp (the cache's), nullable, written the
+ * way Spark writes them (timestamps as INT64 microseconds, UTC-adjusted).
+ */
+final class CacheFiles {
+  private CacheFiles() {}
+
+  /** A Parquet file written by a task: its name in the table folder, bytes and rows. */
+  static final class Written implements Serializable {
+    private static final long serialVersionUID = 1L;
+    String name;
+    long bytes;
+    long rows;
+    long modifiedAt;
+
+    Written() {}
+
+    Written(String name, long bytes, long rows, long modifiedAt) {
+      this.name = name;
+      this.bytes = bytes;
+      this.rows = rows;
+      this.modifiedAt = modifiedAt;
+    }
+  }
+
+  /** The Parquet schema Spark would write for {@code schema}. */
+  static MessageType parquetSchema(StructType schema) {
+    Types.MessageTypeBuilder b = Types.buildMessage();
+    for (StructField f : schema.fields()) {
+      DataType t = f.dataType();
+      if (t.equals(DataTypes.StringType)) {
+        b.optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(f.name());
+      } else if (t.equals(DataTypes.IntegerType)) {
+        b.optional(PrimitiveTypeName.INT32).named(f.name());
+      } else if (t.equals(DataTypes.LongType)) {
+        b.optional(PrimitiveTypeName.INT64).named(f.name());
+      } else if (t.equals(DataTypes.DoubleType)) {
+        b.optional(PrimitiveTypeName.DOUBLE).named(f.name());
+      } else if (t.equals(DataTypes.TimestampType)) {
+        b.optional(PrimitiveTypeName.INT64)
+            .as(LogicalTypeAnnotation.timestampType(true, LogicalTypeAnnotation.TimeUnit.MICROS))
+            .named(f.name());
+      } else {
+        throw new IllegalArgumentException(
+            "CacheFiles cannot write column " + f.name() + " of type " + t.simpleString());
+      }
+    }
+    return b.named("spark_schema");
+  }
+
+  /**
+   * Writes {@code rows} (of {@code schema}) as one Parquet file in {@code table}; an empty iterator
+   * writes nothing and returns an empty list.
+   */
+  static List<Written> write(
+      Iterator<Row> rows, StructType schema, String table, Configuration conf) {
+    if (!rows.hasNext()) {
+      return List.of();
+    }
+    MessageType type = parquetSchema(schema);
+    SimpleGroupFactory groups = new SimpleGroupFactory(type);
+    String name = "part-00000-" + UUID.randomUUID() + "-c000.snappy.parquet";
+    Path path = new Path(table, name);
+    long n = 0;
+    char[] types = new char[schema.size()];
+    for (int i = 0; i < types.length; i++) {
+      types[i] = kind(schema.fields()[i].dataType());
+    }
+    ExampleParquetWriter.Builder builder = ExampleParquetWriter.builder(path);
+    // per-column dictionary settings as Spark's writer reads them (Sessions.PLAIN_COLUMNS)
+    boolean dictionary = conf.getBoolean("parquet.enable.dictionary", true);
+    for (StructField f : schema.fields()) {
+      builder.withDictionaryEncoding(
+          f.name(), conf.getBoolean("parquet.enable.dictionary#" + f.name(), dictionary));
+    }
+    try {
+      try (ParquetWriter<Group> w =
+          builder
+              .withType(type)
+              .withConf(conf)
+              .withCompressionCodec(CompressionCodecName.SNAPPY)
+              .withWriteMode(ParquetFileWriter.Mode.CREATE)
+              .withExtraMetaData(
+                  Map.of(
+                      "org.apache.spark.version",
+                      org.apache.spark.package$.MODULE$.SPARK_VERSION_SHORT(),
+                      "org.apache.spark.sql.parquet.row.metadata",
+                      schema.json()))
+              .build()) {
+        while (rows.hasNext()) {
+          w.write(group(groups.newGroup(), rows.next(), types));
+          n++;
+        }
+      }
+      long bytes = path.getFileSystem(conf).getFileStatus(path).getLen();
+      return List.of(new Written(name, bytes, n, System.currentTimeMillis()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static char kind(DataType t) {
+    if (t.equals(DataTypes.StringType)) {
+      return 's';
+    } else if (t.equals(DataTypes.IntegerType)) {
+      return 'i';
+    } else if (t.equals(DataTypes.LongType)) {
+      return 'l';
+    } else if (t.equals(DataTypes.DoubleType)) {
+      return 'd';
+    }
+    return 't'; // parquetSchema() rejected every other type
+  }
+
+  private static Group group(Group g, Row r, char[] types) {
+    for (int i = 0; i < types.length; i++) {
+      if (r.isNullAt(i)) {
+        continue;
+      }
+      switch (types[i]) {
+        case 's' -> g.add(i, r.getString(i));
+        case 'i' -> g.add(i, r.getInt(i));
+        case 'l' -> g.add(i, r.getLong(i));
+        case 'd' -> g.add(i, r.getDouble(i));
+        default -> g.add(i, micros(r.getTimestamp(i)));
+      }
+    }
+    return g;
+  }
+
+  static long micros(Timestamp t) {
+    return Math.addExact(
+        Math.multiplyExact(Math.floorDiv(t.getTime(), 1000L), 1_000_000L), t.getNanos() / 1000L);
+  }
+
+  /**
+   * Commits the files as one blind append to the Delta table at {@code table} (which must exist).
+   * Concurrent appends to the same table do not conflict.
+   */
+  static void commit(SparkSession spark, String table, List<Written> files, String what) {
+    if (files.isEmpty()) {
+      return;
+    }
+    List<Action> adds = new ArrayList<>(files.size());
+    for (Written f : files) {
+      adds.add(
+          new AddFile(
+              f.name,
+              scala.collection.immutable.Map$.MODULE$.empty(),
+              f.bytes,
+              f.modifiedAt,
+              true,
+              "{\"numRecords\":" + f.rows + "}",
+              null,
+              null,
+              Option.empty(),
+              Option.empty(),
+              Option.empty()));
+    }
+    try {
+      DeltaLog.forTable(spark, table)
+          .startTransaction()
+          .commit(
+              JavaConverters.asScalaBuffer(adds).toSeq(),
+              new DeltaOperations.Write(
+                  SaveMode.Append, Option.empty(), Option.empty(), Option.empty()));
+    } catch (RuntimeException e) {
+      throw new QaforgeException(
+          "Cannot commit " + what + " to " + table,
+          String.valueOf(e.getMessage()),
+          "check that the folder is writable and not changed by another program; the answers of"
+              + " this chunk are not saved and will be called again by the next run",
+          e);
+    }
+  }
+}
