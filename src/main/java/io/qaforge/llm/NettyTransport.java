@@ -18,6 +18,8 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -184,10 +186,22 @@ final class NettyTransport implements HttpTransport {
 
   private FullHttpRequest request(URI url, byte[] body, String authorization) {
     String path = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+    if (authorization != null
+        && (authorization.indexOf('\n') >= 0 || authorization.indexOf('\r') >= 0)) {
+      throw new IllegalArgumentException(
+          "the API key contains a line break: check OPENAI_API_KEY or the key file");
+    }
+    // headers we build from checked values: Netty's per-header validation costs the sender thread
+    // about a tenth of its CPU (async-profiler, bench generation at 400 req/s)
+    HttpHeaders h = new DefaultHttpHeaders(false);
     FullHttpRequest request =
         new DefaultFullHttpRequest(
-            HttpVersion.HTTP_1_1, HttpMethod.POST, path, Unpooled.wrappedBuffer(body));
-    HttpHeaders h = request.headers();
+            HttpVersion.HTTP_1_1,
+            HttpMethod.POST,
+            path,
+            Unpooled.wrappedBuffer(body),
+            h,
+            EmptyHttpHeaders.INSTANCE);
     h.set(HttpHeaderNames.HOST, hostHeader);
     h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
     h.set(HttpHeaderNames.ACCEPT, HttpHeaderValues.APPLICATION_JSON);
