@@ -6,10 +6,11 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingDeque;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 /**
@@ -30,6 +31,9 @@ public final class Dispatcher implements Iterator<Result>, AutoCloseable {
   /** Requests queued for the sender beyond those it is sending (at most max in flight). */
   static final int LOOKAHEAD = 64;
 
+  /** The longest an answer waits for the consumer to look (see {@link #done}). */
+  static final long NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
   private static final AtomicInteger SENDERS = new AtomicInteger();
 
   private static final String REPAIR =
@@ -46,7 +50,11 @@ public final class Dispatcher implements Iterator<Result>, AutoCloseable {
   private final ArrayDeque<Result> ready = new ArrayDeque<>();
   private final PriorityQueue<Work> waiting =
       new PriorityQueue<>((a, b) -> Long.compare(a.notBeforeNanos, b.notBeforeNanos));
-  private final LinkedBlockingQueue<Done> done = new LinkedBlockingQueue<>();
+  // answers wait here until the consumer's next look (at most NAP_NANOS later): waking the consumer
+  // for each one cost the HTTP event loop a tenth of its CPU (async-profiler, bench generation at
+  // 400 req/s); rare events (top-up, refusal, sender failure) wake it at once
+  private final ConcurrentLinkedQueue<Done> done = new ConcurrentLinkedQueue<>();
+  private volatile Thread napping;
   // owned by the sender between start() and its Done
   private final LinkedBlockingDeque<Work> toSend = new LinkedBlockingDeque<>();
   private final int lookahead;
@@ -70,11 +78,18 @@ public final class Dispatcher implements Iterator<Result>, AutoCloseable {
     long promptTokens;
     long completionTokens;
 
-    Work(ChatRequest r, ModelSpec spec) {
+    /**
+     * @param exact count the prompt with the model's tokenizer (context window check, paced token
+     *     rate or cost budget), else estimate it from its length
+     */
+    Work(ChatRequest r, ModelSpec spec, boolean exact) {
       this.original = r;
       this.current = r;
       this.spec = spec;
-      long prompt = TokenCounter.countMessages(spec.tokenizer(), r.messages());
+      long prompt =
+          exact
+              ? TokenCounter.countMessages(spec.tokenizer(), r.messages())
+              : TokenCounter.roughCountMessages(r.messages());
       long completion = r.maxTokens() != null ? r.maxTokens() : 256;
       this.estimatedTokens = prompt + completion;
       this.estimatedCost = spec.cost(prompt, completion);
@@ -148,9 +163,13 @@ public final class Dispatcher implements Iterator<Result>, AutoCloseable {
         waitNanos =
             Math.max(0, Math.min(waitNanos, waiting.peek().notBeforeNanos - System.nanoTime()));
       }
-      Done d = done.poll(waitNanos, TimeUnit.NANOSECONDS);
-      if (d != null) {
-        handle(d);
+      napping = Thread.currentThread();
+      if (done.isEmpty()) {
+        LockSupport.parkNanos(this, Math.min(waitNanos, NAP_NANOS));
+      }
+      napping = null;
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
       }
     }
     if (!moreWork()) {
@@ -181,7 +200,8 @@ public final class Dispatcher implements Iterator<Result>, AutoCloseable {
     }
     if (input.hasNext()) {
       ChatRequest r = input.next();
-      return new Work(r, specs.apply(r.alias()));
+      ModelSpec spec = specs.apply(r.alias());
+      return new Work(r, spec, spec.contextWindow() > 0 || pacer.usesTokenEstimates(spec.alias()));
     }
     return null;
   }
@@ -235,11 +255,11 @@ public final class Dispatcher implements Iterator<Result>, AutoCloseable {
           return; // the consumer gave up: nothing more is sent (nobody would see the answer)
         }
         if (toSend.size() == lookahead / 2) {
-          done.add(TOP_UP); // the consumer may be waiting for answers with the lookahead full
+          wake(TOP_UP); // the consumer may be waiting for answers with the lookahead full
         }
         Pacer.Grant grant = pacer.acquire(w.spec.alias(), w.estimatedTokens, w.estimatedCost);
         if (!grant.granted()) {
-          done.add(new Done(w, null, 0, grant, null));
+          wake(new Done(w, null, 0, grant, null));
           continue;
         }
         w.attempts++;
@@ -247,10 +267,19 @@ public final class Dispatcher implements Iterator<Result>, AutoCloseable {
       }
     } catch (InterruptedException e) {
       if (!closed) {
-        done.add(new Done(w, null, 0, null, e)); // nobody else interrupts it: the run is stopping
+        wake(new Done(w, null, 0, null, e)); // nobody else interrupts it: the run is stopping
       }
     } catch (RuntimeException | Error e) {
-      done.add(new Done(w, null, 0, null, e));
+      wake(new Done(w, null, 0, null, e));
+    }
+  }
+
+  /** Queues an event the consumer must see now, and wakes it if it naps. */
+  private void wake(Done d) {
+    done.add(d);
+    Thread t = napping;
+    if (t != null) {
+      LockSupport.unpark(t);
     }
   }
 

@@ -19,6 +19,16 @@ public interface Pacer {
   void report(
       String alias, Attempt attempt, long estimatedTokens, double estimatedCostUsd, double costUsd);
 
+  /**
+   * Whether {@link #acquire} uses the token and cost estimates of {@code alias} now: a token rate
+   * is paced (configured or learned from rate-limit headers) or the run has a cost budget. When
+   * not, callers may pass a rough estimate instead of counting every prompt with the tokenizer.
+   * Implementations that cannot tell say true.
+   */
+  default boolean usesTokenEstimates(String alias) {
+    return true;
+  }
+
   /** The answer to {@link #acquire}: granted, or refused with a reason for the row's error. */
   record Grant(boolean granted, Refusal refusal, String reason) {
     public static final Grant OK = new Grant(true, null, null);
@@ -41,6 +51,11 @@ public interface Pacer {
         @Override
         public Grant acquire(String alias, long estimatedTokens, double estimatedCostUsd) {
           return Grant.OK;
+        }
+
+        @Override
+        public boolean usesTokenEstimates(String alias) {
+          return false;
         }
 
         @Override

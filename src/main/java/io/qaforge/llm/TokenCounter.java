@@ -60,6 +60,20 @@ public final class TokenCounter {
     return n;
   }
 
+  /**
+   * A rough prompt size without the tokenizer: about 4 characters per token, as English text
+   * averages with the GPT tokenizers. For pacing reservations nobody enforces (no token rate, no
+   * cost budget); exact counts cost a regex scan and byte-pair merges per prompt.
+   */
+  public static int roughCountMessages(List<Message> messages) {
+    int n = PER_REPLY;
+    for (Message m : messages) {
+      String c = m.content();
+      n += PER_MESSAGE + (c == null ? 0 : (c.length() + 3) / 4);
+    }
+    return n;
+  }
+
   /** Validates a tokenizer name eagerly (settings check). */
   public static void check(String tokenizer) {
     encoding(tokenizer);

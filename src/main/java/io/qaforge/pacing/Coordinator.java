@@ -361,6 +361,11 @@ public final class Coordinator {
   }
 
   /** Requests that really started (slots used), for the progress counters. */
+  /** See {@link io.qaforge.llm.Pacer#usesTokenEstimates}. */
+  public synchronized boolean usesTokenEstimates(String alias) {
+    return budget.maxCostUsd() > 0 || state(alias).ctl.tokensPerMinute() > 0;
+  }
+
   public synchronized void started(String alias, long n) {
     state(alias).started += n;
   }

@@ -141,6 +141,11 @@ public final class LocalPacer implements Pacer {
   }
 
   @Override
+  public boolean usesTokenEstimates(String alias) {
+    return coordinator.usesTokenEstimates(alias);
+  }
+
+  @Override
   public void report(
       String alias,
       Attempt attempt,

@@ -249,6 +249,74 @@ class DispatcherTest {
   }
 
   @Test
+  void promptsAreCountedWithTheTokenizerOnlyWhenTheEstimateIsUsed() {
+    // no context window on this alias: only the pacer decides
+    ModelSpec open =
+        new ModelSpec("m", "openai", "model-x", "chat", "", 1.0, 2.0, 0, "o200k_base", 0, 0, "");
+    // digits and commas are a token each: far more tokens than characters / 4
+    String text = "1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7,8,9,0";
+    List<Message> msgs = List.of(new Message("user", text));
+    long exact = TokenCounter.countMessages("o200k_base", msgs) + 50;
+    long rough = TokenCounter.roughCountMessages(msgs) + 50;
+    assertThat(exact).isNotEqualTo(rough);
+    for (boolean uses : new boolean[] {true, false}) {
+      List<Long> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+      Pacer recording =
+          new Pacer() {
+            @Override
+            public Grant acquire(String alias, long tokens, double cost) {
+              seen.add(tokens);
+              return Grant.OK;
+            }
+
+            @Override
+            public boolean usesTokenEstimates(String alias) {
+              return uses;
+            }
+
+            @Override
+            public void report(String alias, Attempt a, long t, double e, double c) {}
+          };
+      Dispatcher d =
+          new Dispatcher(
+              List.of(request("t", text, null)).iterator(),
+              new ScriptedClient((r, n) -> ok("x")),
+              recording,
+              a -> open,
+              POLICY,
+              4);
+      d.forEachRemaining(r -> assertThat(r.status()).isEqualTo("ok"));
+      assertThat(seen).containsExactly(uses ? exact : rough);
+    }
+    // a context window is checked with the exact count whatever the pacer says (the rough one
+    // would fit)
+    assertThat(rough).isLessThan(exact);
+    ModelSpec small =
+        new ModelSpec(
+            "m",
+            "openai",
+            "model-x",
+            "chat",
+            "",
+            1.0,
+            2.0,
+            (int) exact - 1,
+            "o200k_base",
+            0,
+            0,
+            "");
+    Dispatcher d =
+        new Dispatcher(
+            List.of(request("w", text, null)).iterator(),
+            new ScriptedClient((r, n) -> ok("x")),
+            Pacer.UNLIMITED,
+            a -> small,
+            POLICY,
+            4);
+    assertThat(d.next().error()).contains("about " + exact + " tokens");
+  }
+
+  @Test
   void emptyPromptsFailWithoutACall() {
     ScriptedClient client = new ScriptedClient((r, n) -> ok("x"));
     Result r = run(List.of(request("e", "  ", null)), client, Pacer.UNLIMITED, 4).get("e");

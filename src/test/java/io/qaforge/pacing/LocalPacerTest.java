@@ -119,6 +119,28 @@ class LocalPacerTest {
   }
 
   @Test
+  void tokenEstimatesAreUsedOnlyWithATokenRateOrACostBudget() {
+    LocalPacer plain =
+        new LocalPacer(
+            new Coordinator(
+                Map.of("m", SimClock.spec("m", 600, 0, 1, 2)), PacingSettings.defaults()));
+    assertThat(plain.usesTokenEstimates("m")).isFalse();
+    // a token limit learned from the server's headers turns them on
+    plain.report("m", Attempt.ok("x", "stop", 10, 5, "m", 3).withLimits(-1, 90_000), 20, 0, 0);
+    assertThat(plain.usesTokenEstimates("m")).isTrue();
+    LocalPacer configured =
+        new LocalPacer(
+            new Coordinator(
+                Map.of("m", SimClock.spec("m", 600, 90_000, 1, 2)), PacingSettings.defaults()));
+    assertThat(configured.usesTokenEstimates("m")).isTrue();
+    LocalPacer budget =
+        new LocalPacer(
+            new Coordinator(
+                Map.of("m", SimClock.spec("m", 600, 0, 1, 2)), PacingSettings.withBudget(5, 0)));
+    assertThat(budget.usesTokenEstimates("m")).isTrue();
+  }
+
+  @Test
   void interruptedAcquireGivesItsSlotBack() throws Exception {
     Coordinator c =
         new Coordinator(
