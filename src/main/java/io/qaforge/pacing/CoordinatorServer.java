@@ -138,7 +138,9 @@ public final class CoordinatorServer implements AutoCloseable {
       coordinator.started(st.alias(), st.count());
     }
     Coordinator.Lease lease = null;
+    boolean tokenEstimates = true;
     if (r.ask() != null) {
+      tokenEstimates = coordinator.usesTokenEstimates(r.ask().alias());
       Wire.Ask a = r.ask();
       lease =
           coordinator.leaseBatch(
@@ -150,7 +152,7 @@ public final class CoordinatorServer implements AutoCloseable {
               a.tokensEach(),
               a.costEach());
     }
-    return new Wire.Response(coordinator.now(), lease);
+    return new Wire.Response(coordinator.now(), lease, tokenEstimates);
   }
 
   private static void send(HttpExchange ex, int status, byte[] body) throws IOException {

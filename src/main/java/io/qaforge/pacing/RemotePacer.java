@@ -115,6 +115,8 @@ public final class RemotePacer implements Pacer, AutoCloseable {
     long tokens;
     double cost;
     boolean tokenLimited;
+    // what the coordinator said at the last lease: does it use token and cost estimates?
+    volatile boolean tokenEstimates = true;
     double rate = 1;
     long windowStart = System.nanoTime();
     long takenInWindow;
@@ -319,6 +321,12 @@ public final class RemotePacer implements Pacer, AutoCloseable {
   }
 
   @Override
+  public boolean usesTokenEstimates(String alias) {
+    AliasLease a = aliases.get(alias);
+    return a == null || a.tokenEstimates;
+  }
+
+  @Override
   public Grant acquire(String alias, long estimatedTokens, double estimatedCostUsd)
       throws InterruptedException {
     if (closed) {
@@ -484,6 +492,7 @@ public final class RemotePacer implements Pacer, AutoCloseable {
     Wire.Response r = post(new Wire.Ask(a.alias, permits, least, held, tokensEach, costEach));
     long offset = offset(System.nanoTime() - r.serverNow());
     Coordinator.Lease l = r.lease();
+    a.tokenEstimates = r.tokenEstimates();
     synchronized (a) {
       a.apply(l, offset);
       if (l.status() == Coordinator.Status.WAIT) {

@@ -18,7 +18,7 @@ import java.util.List;
  * coordinator's "now" so the executor can convert them to its own clock.
  */
 final class Wire {
-  static final int VERSION = 0x51460001;
+  static final int VERSION = 0x51460002;
   static final String PATH = "/pace";
   static final String TOKEN_HEADER = "X-Qaforge-Token";
   private static final int MAX_TEXT = 300;
@@ -117,7 +117,11 @@ final class Wire {
   record Request(
       String client, List<Report> reports, List<Started> started, List<Return> returns, Ask ask) {}
 
-  record Response(long serverNow, Coordinator.Lease lease) {}
+  /**
+   * @param tokenEstimates whether the coordinator uses token and cost estimates for the asked alias
+   *     ({@link io.qaforge.llm.Pacer#usesTokenEstimates}); true without an ask
+   */
+  record Response(long serverNow, Coordinator.Lease lease, boolean tokenEstimates) {}
 
   static byte[] encode(Request r) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
@@ -265,6 +269,7 @@ final class Wire {
           }
         }
       }
+      out.writeBoolean(r.tokenEstimates());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -296,7 +301,7 @@ final class Wire {
                   Pacer.Refusal.values()[in.readUnsignedByte()], in.readUTF());
           default -> throw new IOException("unknown lease status " + status);
         };
-    return new Response(now, lease);
+    return new Response(now, lease, in.readBoolean());
   }
 
   private static void checkVersion(int v) throws IOException {

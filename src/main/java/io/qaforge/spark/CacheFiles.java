@@ -44,8 +44,10 @@ import scala.collection.JavaConverters;
  * leaves an unreferenced file behind (never part of the table; VACUUM removes it): only the results
  * of the attempts Spark keeps are committed, so no answer is committed twice.
  *
- * <p>Columns of type string, int, bigint, double and timestamp (the cache's), nullable, written the
- * way Spark writes them (timestamps as INT64 microseconds, UTC-adjusted).
+ * <p>Columns of type string, int, bigint, double and timestamp (the cache's), nullable, with the
+ * Parquet types Spark reads back as these (timestamps as INT64 microseconds, UTC-adjusted, as Spark
+ * writes them with {@code spark.sql.parquet.outputTimestampType=TIMESTAMP_MICROS}), the footer
+ * metadata Spark writes, and the per-column dictionary settings of the Hadoop configuration.
  */
 final class CacheFiles {
   private CacheFiles() {}

@@ -112,6 +112,32 @@ class RemotePacerTest {
   }
 
   @Test
+  void executorsCountTokensOnlyWhileTheCoordinatorUsesTheEstimates() throws Exception {
+    Coordinator plain = new Coordinator(Map.of("m", spec(6000)), PacingSettings.defaults());
+    Coordinator budget = new Coordinator(Map.of("m", spec(6000)), PacingSettings.withBudget(5, 0));
+    try (CoordinatorServer s1 = CoordinatorServer.start(plain, HOST, 0);
+        CoordinatorServer s2 = CoordinatorServer.start(budget, HOST, 0);
+        RemotePacer p =
+            RemotePacer.connect(HOST, s1.port(), s1.token(), PacingSettings.defaults());
+        RemotePacer q =
+            RemotePacer.connect(HOST, s2.port(), s2.token(), PacingSettings.defaults())) {
+      // before the first lease nobody knows: count
+      assertThat(p.usesTokenEstimates("m")).isTrue();
+      assertThat(p.acquire("m", 10, 0).granted()).isTrue();
+      assertThat(p.usesTokenEstimates("m")).isFalse();
+      assertThat(q.acquire("m", 10, 0.001).granted()).isTrue();
+      assertThat(q.usesTokenEstimates("m")).isTrue();
+      // a token limit the server announces turns counting on at the next lease
+      plain.report("m", ok().withLimits(-1, 60_000), 10, 0, 0, 0);
+      for (int i = 0; i < 200 && !p.usesTokenEstimates("m"); i++) {
+        p.acquire("m", 10, 0);
+        p.report("m", ok(), 10, 0, 0);
+      }
+      assertThat(p.usesTokenEstimates("m")).isTrue();
+    }
+  }
+
+  @Test
   void budgetIsExactAcrossExecutors() throws Exception {
     Coordinator c = new Coordinator(Map.of("m", spec(0)), PacingSettings.withBudget(0, 30));
     try (CoordinatorServer server = CoordinatorServer.start(c, HOST, 0);
