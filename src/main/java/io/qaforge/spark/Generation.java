@@ -182,7 +182,9 @@ public final class Generation {
         spark.sql(
             "ALTER TABLE delta.`"
                 + cachePath
-                + "` SET TBLPROPERTIES ('delta.dataSkippingNumIndexedCols' = '0')");
+                + "` SET TBLPROPERTIES ('delta.dataSkippingNumIndexedCols' = '0', "
+                + CacheFiles.PROPERTIES
+                + ")");
       } else {
         todo =
             todo.join(
@@ -198,6 +200,8 @@ public final class Generation {
       } else {
         callInChunks(todo, spec, backend, cachePath);
       }
+      // Delta's checkpoints of the cache wait for the end of the step (CacheFiles.PROPERTIES)
+      CacheFiles.checkpointIfDue(spark, cachePath);
       lake.register(DATASET, CACHE);
       // only this step's requests, before ranking the answers of each
       results =

@@ -119,6 +119,36 @@ class CacheFilesTest {
   }
 
   @Test
+  void checkpointsWaitForTheEndOfTheStepAndComeEveryTenCommits() throws Exception {
+    SparkSession spark = SparkTestSession.get();
+    String path = emptyCache(spark);
+    spark.sql("ALTER TABLE delta.`" + path + "` SET TBLPROPERTIES (" + CacheFiles.PROPERTIES + ")");
+    java.nio.file.Path log = java.nio.file.Path.of(java.net.URI.create(path)).resolve("_delta_log");
+    Timestamp at = new Timestamp(System.currentTimeMillis());
+    for (int i = 0; i < 12; i++) {
+      CacheFiles.commit(spark, path, write(path, List.of(row("c" + i, 0, "x", at))), "chunk");
+    }
+    // versions 0-13: Delta's own interval (10) would have checkpointed version 10 by now
+    assertThat(checkpoints(log)).isEmpty();
+    assertThat(CacheFiles.checkpointIfDue(spark, path)).isTrue();
+    assertThat(checkpoints(log)).containsExactly("00000000000000000013.checkpoint.parquet");
+    assertThat(CacheFiles.checkpointIfDue(spark, path)).isFalse();
+    CacheFiles.commit(spark, path, write(path, List.of(row("d", 0, "x", at))), "chunk");
+    assertThat(CacheFiles.checkpointIfDue(spark, path)).isFalse();
+    assertThat(spark.read().format("delta").load(path).count()).isEqualTo(13);
+  }
+
+  private static List<String> checkpoints(java.nio.file.Path log) throws java.io.IOException {
+    try (var files = java.nio.file.Files.list(log)) {
+      return files
+          .map(f -> f.getFileName().toString())
+          .filter(n -> n.contains(".checkpoint") && !n.startsWith("."))
+          .sorted()
+          .toList();
+    }
+  }
+
+  @Test
   void typesTheCacheDoesNotUseAreRefusedBeforeAnyFileIsWritten() {
     StructType odd = new StructType().add("flag", DataTypes.BooleanType);
     assertThatThrownBy(() -> CacheFiles.parquetSchema(odd))
