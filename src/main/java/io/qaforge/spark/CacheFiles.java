@@ -88,22 +88,20 @@ final class CacheFiles {
   static MessageType parquetSchema(StructType schema) {
     Types.MessageTypeBuilder b = Types.buildMessage();
     for (StructField f : schema.fields()) {
-      DataType t = f.dataType();
-      if (t.equals(DataTypes.StringType)) {
-        b.optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(f.name());
-      } else if (t.equals(DataTypes.IntegerType)) {
-        b.optional(PrimitiveTypeName.INT32).named(f.name());
-      } else if (t.equals(DataTypes.LongType)) {
-        b.optional(PrimitiveTypeName.INT64).named(f.name());
-      } else if (t.equals(DataTypes.DoubleType)) {
-        b.optional(PrimitiveTypeName.DOUBLE).named(f.name());
-      } else if (t.equals(DataTypes.TimestampType)) {
-        b.optional(PrimitiveTypeName.INT64)
-            .as(LogicalTypeAnnotation.timestampType(true, LogicalTypeAnnotation.TimeUnit.MICROS))
-            .named(f.name());
-      } else {
-        throw new IllegalArgumentException(
-            "CacheFiles cannot write column " + f.name() + " of type " + t.simpleString());
+      switch (kind(f)) {
+        case 's' ->
+            b.optional(PrimitiveTypeName.BINARY)
+                .as(LogicalTypeAnnotation.stringType())
+                .named(f.name());
+        case 'i' -> b.optional(PrimitiveTypeName.INT32).named(f.name());
+        case 'l' -> b.optional(PrimitiveTypeName.INT64).named(f.name());
+        case 'd' -> b.optional(PrimitiveTypeName.DOUBLE).named(f.name());
+        default ->
+            b.optional(PrimitiveTypeName.INT64)
+                .as(
+                    LogicalTypeAnnotation.timestampType(
+                        true, LogicalTypeAnnotation.TimeUnit.MICROS))
+                .named(f.name());
       }
     }
     return b.named("spark_schema");
@@ -125,7 +123,7 @@ final class CacheFiles {
     long n = 0;
     char[] types = new char[schema.size()];
     for (int i = 0; i < types.length; i++) {
-      types[i] = kind(schema.fields()[i].dataType());
+      types[i] = kind(schema.fields()[i]);
     }
     ExampleParquetWriter.Builder builder = ExampleParquetWriter.builder(path);
     // per-column dictionary settings as Spark's writer reads them (Sessions.PLAIN_COLUMNS)
@@ -160,7 +158,9 @@ final class CacheFiles {
     }
   }
 
-  private static char kind(DataType t) {
+  /** The column's type as one letter: string, int, long, double or timestamp; else refused. */
+  private static char kind(StructField f) {
+    DataType t = f.dataType();
     if (t.equals(DataTypes.StringType)) {
       return 's';
     } else if (t.equals(DataTypes.IntegerType)) {
@@ -169,8 +169,11 @@ final class CacheFiles {
       return 'l';
     } else if (t.equals(DataTypes.DoubleType)) {
       return 'd';
+    } else if (t.equals(DataTypes.TimestampType)) {
+      return 't';
     }
-    return 't'; // parquetSchema() rejected every other type
+    throw new IllegalArgumentException(
+        "CacheFiles cannot write column " + f.name() + " of type " + t.simpleString());
   }
 
   private static Group group(Group g, Row r, char[] types) {
